@@ -1,0 +1,61 @@
+"""Attune's application factory: ``flask --app app run`` serves the default app."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure an Attune app.
+
+    Args:
+        config: settings that override the defaults, the instance folder and the environment
+            (tests pass their database URL and instance path here).
+    """
+    instance = (config or {}).get("INSTANCE_PATH") or os.environ.get("ATTUNE_INSTANCE") or ROOT / "instance"
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance).resolve()),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from quiz import cli, db, errors, health, search
+    from quiz.config import load_config
+    from quiz.extensions import csrf
+
+    load_config(app, config)
+    logging.basicConfig(
+        level=app.config.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    db.init_app(app)
+    search.init_app(app)
+    csrf.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    from quiz.api import bp as api_bp
+    from quiz.shopper import bp as shopper_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(shopper_bp)
+    app.register_blueprint(health.bp)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
+
+    if app.config["WARM_UP"]:
+        search.warm_up(app, app.config["DEMO_MERCHANT"])
+    return app
+
+
+def __getattr__(name: str) -> Flask:
+    """Build ``app`` on first access (``flask --app app``, ``gunicorn app:app``), not on import."""
+    if name == "app":
+        return create_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,138 @@
+"""Validate a shopper's answers against a quiz: one checker for the API and the HTML forms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .quiz_schema import Question, Quiz
+
+MISSING_MESSAGE = "This question needs an answer."
+
+
+class AnswerError(ValueError):
+    """Answers that do not fit the quiz; ``fields`` maps question ids to messages."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        super().__init__("Some answers need attention.")
+        self.fields = fields
+
+
+def is_visible(question: Question, answers: Mapping[str, Any]) -> bool:
+    """Return whether every ``show_if`` condition holds for the answers given so far."""
+    for qid, wanted in question.show_if.items():
+        allowed = set(map(str, wanted)) if isinstance(wanted, list) else {str(wanted)}
+        given = answers.get(qid)
+        given_values = {str(v) for v in given} if isinstance(given, list) else {str(given)}
+        if given is None or not allowed & given_values:
+            return False
+    return True
+
+
+def is_blank(value: Any) -> bool:
+    """Return whether a value counts as no answer at all."""
+    return value is None or value == "" or value == [] or (isinstance(value, str) and not value.strip())
+
+
+def clean_answers(
+    quiz: Quiz,
+    answers: Mapping[str, Any],
+    *,
+    complete: bool,
+    questions: Iterable[Question] | None = None,
+    earlier: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the answers to visible questions, normalised; raise :class:`AnswerError` otherwise.
+
+    Args:
+        complete: enforce required questions (a final submission) rather than accept a partial set.
+        questions: check only these (one section); answers to other questions are then refused.
+        earlier: answers already given in earlier sections, for ``show_if``.
+    """
+    scope = list(questions) if questions is not None else list(quiz.questions())
+    known = {q.id for q in scope}
+    errors: dict[str, list[str]] = {qid: ["Unknown question."] for qid in answers if qid not in known}
+    cleaned: dict[str, Any] = {}
+    context = dict(earlier or {})
+    for question in scope:
+        if not is_visible(question, context):
+            continue  # hidden questions are neither asked nor validated
+        value = answers.get(question.id)
+        if is_blank(value):
+            if complete and question.required:
+                errors[question.id] = [MISSING_MESSAGE]
+            continue
+        try:
+            cleaned[question.id] = _clean_value(question, value)
+        except ValueError as exc:
+            errors[question.id] = [str(exc)]
+            continue
+        context[question.id] = cleaned[question.id]
+    if errors:
+        raise AnswerError(errors)
+    return cleaned
+
+
+def _clean_value(question: Question, value: Any) -> Any:
+    kind = question.type
+    if kind in ("single", "country"):
+        if not isinstance(value, str):
+            raise ValueError("Pick one of the options.")
+        if question.option(value) is None:
+            raise ValueError(f"{value[:50]!r} is not one of the options.")
+        return value
+    if kind == "multi":
+        return _clean_multi(question, value)
+    if kind == "text":
+        if not isinstance(value, str):
+            raise ValueError("Enter text.")
+        text = value.strip()
+        limit = question.max_length or 0
+        if len(text) > limit:
+            raise ValueError(f"Keep it under {limit} characters (this is {len(text)}).")
+        return text
+    if kind == "range":
+        return _clean_range(question, value)
+    if kind == "scale":
+        number = _number(value)
+        if not question.min <= number <= question.max:  # type: ignore[operator]
+            raise ValueError(f"Choose a number from {question.min:g} to {question.max:g}.")
+        return number
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise ValueError("Answer yes or no.")
+        return value
+    raise ValueError(f"Unsupported question type {kind!r}.")  # pragma: no cover - schema forbids it
+
+
+def _clean_multi(question: Question, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("Pick one or more of the options.")
+    chosen = list(dict.fromkeys(value))
+    unknown = [v for v in chosen if question.option(v) is None]
+    if unknown:
+        raise ValueError(f"{unknown[0][:50]!r} is not one of the options.")
+    if question.min is not None and len(chosen) < question.min:
+        raise ValueError(f"Pick at least {question.min:g}.")
+    if question.max is not None and len(chosen) > question.max:
+        raise ValueError(f"Pick at most {question.max:g}.")
+    return chosen
+
+
+def _clean_range(question: Question, value: Any) -> list[float]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError("Give a range as [low, high].")
+    low, high = _number(value[0]), _number(value[1])
+    if low > high:
+        raise ValueError("The lower end must not be above the upper end.")
+    if low < question.min or high > question.max:  # type: ignore[operator]
+        raise ValueError(f"Stay between {question.min:g} and {question.max:g}.")
+    return [low, high]
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("Enter a number.")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("Enter a finite number.")
+    return float(value)

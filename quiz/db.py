@@ -1,0 +1,70 @@
+"""The one session pattern: an engine per app, a SQLAlchemy session per app context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+EXTENSION = "attune.db"
+
+
+def create_db_engine(url: str) -> Engine:
+    """Create an engine tuned for the URL's backend (SQLite gets WAL and a busy timeout)."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def init_app(app: Flask) -> None:
+    """Bind an engine and session factory to ``app``; close the session after each context."""
+    engine = create_db_engine(app.config["DATABASE_URL"])
+    app.extensions[EXTENSION] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def get_session() -> Session:
+    """Return this app context's session, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions[EXTENSION]()
+    return g.db_session
+
+
+def get_engine() -> Engine:
+    """Return the app's engine."""
+    engine = current_app.extensions[EXTENSION].kw["bind"]
+    assert isinstance(engine, Engine)
+    return engine
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """Run a block in one short write transaction: commit on success, roll back on error."""
+    session = get_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,64 @@
+"""The demo merchant: created with its catalog and quiz when the database has none."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from recommender import ProductRecord
+
+from . import merchants
+from .catalog import rebuild_index, upsert_products
+from .db import transaction
+from .search import index_store_for
+
+logger = logging.getLogger(__name__)
+
+CATALOG = Path(__file__).parent / "demo" / "catalog.json"
+DEMO_NAME = "Trailhead Supply Co."
+
+
+def demo_records(path: Path = CATALOG) -> list[ProductRecord]:
+    """Return the demo catalog's products."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    currency = data.get("currency", "USD")
+    return [_record(p, currency) for p in data["products"]]
+
+
+def _record(p: dict[str, Any], currency: str) -> ProductRecord:
+    return ProductRecord(
+        external_id=p["id"],
+        title=p["title"],
+        description=p.get("description", ""),
+        brand=p.get("brand", ""),
+        category=p.get("category", ""),
+        tags=tuple(p.get("tags", ())),
+        price=p.get("price"),
+        currency=p.get("currency", currency),
+        url=p.get("url", ""),
+        image_url=p.get("image_url", ""),
+        available=p.get("available", True),
+        attributes=p.get("attributes", {}),
+    )
+
+
+def load_demo(slug: str = "demo") -> str | None:
+    """Create the demo merchant and index its catalog when missing.
+
+    Returns the new merchant's API key, or None when the demo was already there (its index
+    is rebuilt if the folder was lost).
+    """
+    with transaction():
+        merchant = merchants.get_by_slug(slug)
+        if merchant is not None:
+            if merchant.active_index and (index_store_for(merchant.id).root / merchant.active_index).is_dir():
+                return None
+            rebuild_index(merchant)
+            return None
+        merchant, key = merchants.create(slug, DEMO_NAME)
+        summary = upsert_products(merchant, demo_records())
+        rebuild_index(merchant)
+    logger.info("demo merchant %r created with %d products", slug, summary.created)
+    return key

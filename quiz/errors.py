@@ -1,0 +1,64 @@
+"""One error format: JSON ``{"error": ..., "fields": {...}}`` on the API, pages elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from .answers import AnswerError
+from .search import CatalogNotReady
+
+API_PREFIX = "/api/"
+
+
+class ApiError(Exception):
+    """An error answered as JSON with a status and optional field messages."""
+
+    def __init__(self, status: int, message: str, fields: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.fields = fields or {}
+
+
+def error_response(status: int, message: str, fields: dict[str, Any] | None = None) -> ResponseReturnValue:
+    """Return the JSON body and status of an API error."""
+    return jsonify({"error": message, "fields": fields or {}}), status
+
+
+def _is_api() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers that turn exceptions into the one error format."""
+
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError) -> ResponseReturnValue:
+        return error_response(exc.status, exc.message, exc.fields)
+
+    @app.errorhandler(ValidationError)
+    def validation_error(exc: ValidationError) -> ResponseReturnValue:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        return error_response(422, "The request has invalid fields.", messages)
+
+    @app.errorhandler(AnswerError)
+    def answer_error(exc: AnswerError) -> ResponseReturnValue:
+        return error_response(422, str(exc), {"answers": exc.fields})
+
+    @app.errorhandler(CatalogNotReady)
+    def not_ready(exc: CatalogNotReady) -> ResponseReturnValue:
+        if _is_api():
+            return error_response(503, str(exc))
+        return render_template("errors/error.html", code=503, message=str(exc)), 503
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
+        code = exc.code or 500
+        if _is_api():
+            return error_response(code, exc.description or exc.name)
+        return render_template("errors/error.html", code=code, message=exc.description or exc.name), code

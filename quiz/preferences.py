@@ -1,0 +1,84 @@
+"""Turn validated quiz answers into the recommender's :class:`Preferences`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from recommender import Boost, Preferences, PriceRange, QueryPart, keywords
+
+from .answers import is_visible
+from .quiz_schema import Option, Question, Quiz
+
+BOOST_WEIGHT = 0.04
+
+
+def build_preferences(quiz: Quiz, answers: Mapping[str, Any]) -> Preferences:
+    """Return the preference query, filters and boosts expressed by ``answers``."""
+    parts: list[QueryPart] = []
+    words: list[str] = []
+    categories: set[str] = set()
+    excluded: set[str] = set()
+    boosts: list[Boost] = []
+    budget: PriceRange | None = None
+    for question in quiz.questions():
+        value = answers.get(question.id)
+        if value is None or not is_visible(question, answers):
+            continue
+        if question.role == "budget" and question.type == "range":
+            budget = _budget(question, value)
+        elif question.type == "text":
+            if question.role in ("first_name", "email"):
+                continue
+            parts.append(QueryPart(value, question.query_weight, cacheable=False))
+            words.extend(keywords(value))
+        else:
+            for option in _chosen_options(question, value):
+                signals = option.signals
+                if signals.get("any"):
+                    continue
+                _add_option_text(parts, question, option, len(_as_list(value)))
+                categories.update(signals.get("categories") or ())
+                excluded.update(signals.get("exclude_categories") or ())
+                boosts.extend(_boosts(option))
+    return Preferences(
+        parts=tuple(parts),
+        budget=budget,
+        categories=frozenset(categories),
+        excluded_categories=frozenset(excluded),
+        boosts=tuple(boosts),
+        keywords=tuple(dict.fromkeys(words)),
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _chosen_options(question: Question, value: Any) -> list[Option]:
+    if question.type == "boolean":
+        return [Option("yes", question.label)] if value is True else []
+    return [o for v in _as_list(value) if (o := question.option(str(v))) is not None]
+
+
+def _add_option_text(parts: list[QueryPart], question: Question, option: Option, picked: int) -> None:
+    """Add the option's query text; several picks share the question's weight."""
+    text = option.signals.get("query", option.label)
+    if text and question.query_weight > 0:
+        parts.append(QueryPart(str(text), question.query_weight / max(picked, 1)))
+
+
+def _boosts(option: Option) -> list[Boost]:
+    reason = str(option.signals.get("reason", ""))
+    result = []
+    for attribute, wanted in (option.signals.get("boost") or {}).items():
+        for value in _as_list(wanted):
+            result.append(Boost(str(attribute), str(value), BOOST_WEIGHT, reason))
+    return result
+
+
+def _budget(question: Question, value: list[float]) -> PriceRange | None:
+    """Return the budget, leaving an end open where the shopper kept the slider's limit."""
+    low = value[0] if question.min is None or value[0] > question.min else None
+    high = value[1] if question.max is None or value[1] < question.max else None
+    return None if low is None and high is None else PriceRange(low, high)

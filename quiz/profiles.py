@@ -1,0 +1,128 @@
+"""Stored profiles: save with consent, export everything, erase on request."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from .consent import ConsentState, current_state, history, normalise, record_decision
+from .db import get_session
+from .explainer import Explainer
+from .models import Merchant, Profile, utcnow
+
+DAYS_PER_MONTH = 30.44
+
+
+def get_profile(merchant_id: int, subject_id: str) -> Profile | None:
+    """Return the subject's stored profile, if they have one."""
+    return get_session().scalar(
+        sa.select(Profile).where(Profile.merchant_id == merchant_id, Profile.subject_id == subject_id)
+    )
+
+
+def save_response(
+    merchant: Merchant,
+    consent: ConsentState,
+    quiz_version: int,
+    answers: Mapping[str, Any],
+    vector: np.ndarray | None,
+    *,
+    first_name: str | None = None,
+    email: str | None = None,
+) -> Profile | None:
+    """Store or refresh the subject's profile when `profile` is granted; otherwise store nothing."""
+    if not consent.allows("profile"):
+        return None
+    now = utcnow()
+    profile = get_profile(merchant.id, consent.subject_id)
+    if profile is None:
+        profile = Profile(merchant_id=merchant.id, subject_id=consent.subject_id, created_at=now)
+        get_session().add(profile)
+    profile.answers = dict(answers)
+    profile.quiz_version = quiz_version
+    profile.first_name = first_name or None
+    # Data minimisation: an address is kept only for a channel it may be used for.
+    profile.email = email if email and consent.allows("email") else None
+    profile.preference_embedding = None if vector is None else vector.astype(np.float32).tobytes()
+    profile.consent_record_id = consent.record_id
+    profile.last_seen_at = now
+    profile.expires_at = now + dt.timedelta(days=DAYS_PER_MONTH * merchant.retention_months)
+    get_session().flush()
+    return profile
+
+
+def export(merchant: Merchant, subject_id: str) -> dict[str, Any]:
+    """Return everything stored about the subject, as plain JSON-ready data."""
+    profile = get_profile(merchant.id, subject_id)
+    state = current_state(merchant.id, subject_id)
+    return {
+        "subject_id": subject_id,
+        "merchant": {"slug": merchant.slug, "name": merchant.name},
+        "consents": dict(state.purposes) if state else {},
+        "consent_history": [
+            {
+                "action": r.action,
+                "purposes": r.purposes,
+                "explainer_version": r.explainer_version,
+                "text_sha256": r.text_sha256,
+                "source": r.source,
+                "at": r.created_at.isoformat(),
+            }
+            for r in history(merchant.id, subject_id)
+        ],
+        "profile": None if profile is None else _profile_data(profile),
+    }
+
+
+def _profile_data(profile: Profile) -> dict[str, Any]:
+    embedding = profile.preference_embedding
+    return {
+        "id": profile.id,
+        "first_name": profile.first_name,
+        "email": profile.email,
+        "answers": profile.answers,
+        "quiz_version": profile.quiz_version,
+        "preference_embedding": None
+        if embedding is None
+        else [round(float(x), 6) for x in np.frombuffer(embedding, dtype=np.float32)],
+        "created_at": profile.created_at.isoformat(),
+        "last_seen_at": profile.last_seen_at.isoformat(),
+        "expires_at": profile.expires_at.isoformat(),
+    }
+
+
+def change_consents(
+    merchant: Merchant,
+    subject_id: str,
+    purposes: Mapping[str, bool],
+    explainer: Explainer,
+    *,
+    source: str,
+) -> ConsentState:
+    """Record a change of mind; withdrawing `profile` deletes the stored profile at once."""
+    state = current_state(merchant.id, subject_id)
+    merged = normalise({**(state.purposes if state else {}), **purposes})
+    action = "withdraw" if not any(merged.values()) else "change"
+    record = record_decision(merchant, merged, explainer, source=source, subject_id=subject_id, action=action)
+    if not merged["profile"]:
+        _delete_profile(merchant.id, subject_id)
+    elif not merged["email"] and (profile := get_profile(merchant.id, subject_id)) is not None:
+        profile.email = None
+    get_session().flush()
+    return ConsentState(record.id, subject_id, merged, record.explainer_version)
+
+
+def erase(merchant: Merchant, subject_id: str, explainer: Explainer, *, source: str) -> None:
+    """Delete the subject's profile and withdraw every purpose; the ledger keeps that proof."""
+    _delete_profile(merchant.id, subject_id)
+    record_decision(merchant, {}, explainer, source=source, subject_id=subject_id, action="withdraw")
+
+
+def _delete_profile(merchant_id: int, subject_id: str) -> None:
+    get_session().execute(
+        sa.delete(Profile).where(Profile.merchant_id == merchant_id, Profile.subject_id == subject_id)
+    )

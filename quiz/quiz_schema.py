@@ -1,0 +1,223 @@
+"""The quiz definition format: marshmallow schemas and the typed objects they load into."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from .countries import country_choices
+
+QUESTION_TYPES = ("single", "multi", "text", "range", "scale", "boolean", "country")
+CHOICE_TYPES = ("single", "multi")
+ROLES = ("budget", "first_name", "email", "need")
+DEFAULT_TEXT_LIMIT = 500
+# Query weight of a question without an explicit one: free text speaks loudest.
+DEFAULT_TEXT_WEIGHT = 1.0
+DEFAULT_CHOICE_WEIGHT = 0.35
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer a shopper can pick, with the signals it sends to the recommender."""
+
+    value: str
+    label: str
+    signals: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a section."""
+
+    id: str
+    type: str
+    label: str
+    required: bool = False
+    help: str = ""
+    options: tuple[Option, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+    show_if: Mapping[str, Any] = field(default_factory=dict)
+    weight: float | None = None
+    role: str | None = None
+
+    def option(self, value: str) -> Option | None:
+        """Return the option with ``value``, if the question has one."""
+        return next((o for o in self.options if o.value == value), None)
+
+    @property
+    def query_weight(self) -> float:
+        """Return how strongly this question's answer shapes the preference query."""
+        if self.weight is not None:
+            return self.weight
+        return DEFAULT_TEXT_WEIGHT if self.type == "text" else DEFAULT_CHOICE_WEIGHT
+
+
+@dataclass(frozen=True)
+class Section:
+    """One page of the quiz."""
+
+    id: str
+    title: str
+    questions: tuple[Question, ...]
+    intro: str = ""
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """A loaded, validated quiz definition."""
+
+    id: str
+    title: str
+    sections: tuple[Section, ...]
+    locale: str = "en"
+    version: int = 0
+
+    def questions(self) -> Iterator[Question]:
+        """Yield every question in order."""
+        for section in self.sections:
+            yield from section.questions
+
+    def question(self, qid: str) -> Question | None:
+        """Return the question with id ``qid``."""
+        return next((q for q in self.questions() if q.id == qid), None)
+
+    def section(self, sid: str) -> Section | None:
+        """Return the section with id ``sid``."""
+        return next((s for s in self.sections if s.id == sid), None)
+
+
+class OptionSchema(Schema):
+    value = fields.String(required=True, validate=validate.Length(1, 100))
+    label = fields.String(required=True, validate=validate.Length(1, 200))
+    signals = fields.Dict(keys=fields.String(), load_default=dict)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Option:
+        return Option(**data)
+
+
+class QuestionSchema(Schema):
+    id = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="Use lowercase letters, digits and _ (max 64)."),
+    )
+    type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
+    label = fields.String(required=True, validate=validate.Length(1, 300))
+    required = fields.Boolean(load_default=False)
+    help = fields.String(load_default="")
+    options = fields.List(fields.Nested(OptionSchema), load_default=list)
+    min = fields.Float(load_default=None, allow_none=True)
+    max = fields.Float(load_default=None, allow_none=True)
+    max_length = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 5000))
+    show_if = fields.Dict(keys=fields.String(), load_default=dict)
+    weight = fields.Float(load_default=None, allow_none=True, validate=validate.Range(0, 10))
+    role = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ROLES))
+
+    @validates_schema
+    def check_shape(self, data: dict[str, Any], **_: Any) -> None:
+        kind = data.get("type")
+        options = data.get("options") or []
+        if kind in CHOICE_TYPES and not options:
+            raise ValidationError("A choice question needs at least one option.", "options")
+        values = [o.value for o in options]
+        if len(values) != len(set(values)):
+            raise ValidationError("Option values must be unique.", "options")
+        low, high = data.get("min"), data.get("max")
+        if kind in ("range", "scale") and (low is None or high is None or low >= high):
+            raise ValidationError("Give both min and max, with min below max.", "max")
+        if kind == "multi" and high is not None and low is not None and low > high:
+            raise ValidationError("min selections cannot exceed max.", "min")
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Question:
+        if data["type"] == "text" and data["max_length"] is None:
+            data["max_length"] = DEFAULT_TEXT_LIMIT
+        if data["type"] == "country" and not data["options"]:
+            data["options"] = [Option(code, name) for code, name in country_choices()]
+        data["options"] = tuple(data["options"])
+        return Question(**data)
+
+
+class SectionSchema(Schema):
+    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"))
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    intro = fields.String(load_default="")
+    questions = fields.List(fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1))
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Section:
+        data["questions"] = tuple(data["questions"])
+        return Section(**data)
+
+
+class QuizSchema(Schema):
+    id = fields.String(required=True, validate=validate.Length(1, 64))
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    locale = fields.String(load_default="en")
+    sections = fields.List(fields.Nested(SectionSchema), required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def check_references(self, data: dict[str, Any], **_: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        seen: dict[str, Question] = {}
+        section_ids: set[str] = set()
+        for si, section in enumerate(data.get("sections") or []):
+            if section.id in section_ids:
+                errors[f"sections[{si}].id"] = [f"Duplicate section id {section.id!r}."]
+            section_ids.add(section.id)
+            for qi, question in enumerate(section.questions):
+                path = f"sections[{si}].questions[{qi}]"
+                if question.id in seen:
+                    errors[f"{path}.id"] = [f"Duplicate question id {question.id!r}."]
+                for ref in question.show_if:
+                    if ref not in seen:
+                        errors[f"{path}.show_if"] = [f"{ref!r} is not an earlier question."]
+                seen[question.id] = question
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Quiz:
+        data["sections"] = tuple(data["sections"])
+        return Quiz(**data)
+
+
+quiz_schema = QuizSchema()
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested error dict into ``{"sections[1].questions[2].options": [...]}``."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            if isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            elif key == "_schema":
+                path = prefix
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                flat.setdefault(path or "_schema", []).extend(value)
+            else:
+                flat.update(flatten_errors(value, path))
+    elif isinstance(messages, list):
+        flat.setdefault(prefix or "_schema", []).extend(str(m) for m in messages)
+    return flat
+
+
+def load_quiz(definition: Mapping[str, Any], version: int = 0) -> Quiz:
+    """Validate a raw definition and return it loaded.
+
+    Raises:
+        ValidationError: with ``messages`` flattened to dotted paths.
+    """
+    try:
+        quiz: Quiz = quiz_schema.load(definition)
+    except ValidationError as exc:
+        raise ValidationError(flatten_errors(exc.messages)) from exc
+    return Quiz(quiz.id, quiz.title, quiz.sections, quiz.locale, version)

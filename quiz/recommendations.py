@@ -1,0 +1,52 @@
+"""Recommendations for a shopper's answers, timed, with the product details to show."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from recommender import CatalogItem
+
+from .models import Merchant
+from .preferences import build_preferences
+from .quiz_schema import Quiz
+from .search import recommender_for
+
+
+@dataclass(frozen=True)
+class RecommendedItem:
+    """A recommended product as shown to the shopper."""
+
+    item: CatalogItem
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecommendationResult:
+    """The ranked items, the preference vector they came from, and the time taken."""
+
+    items: list[RecommendedItem]
+    vector: np.ndarray | None
+    took_ms: float
+
+
+def recommend(
+    merchant: Merchant,
+    quiz: Quiz,
+    answers: Mapping[str, Any],
+    limit: int,
+    exclude: Collection[int] = (),
+) -> RecommendationResult:
+    """Return up to ``limit`` products for validated ``answers``."""
+    started = time.perf_counter()
+    recommender = recommender_for(merchant)
+    prefs = build_preferences(quiz, answers)
+    vector = recommender.preference_vector(prefs)
+    ranked = recommender.recommend(prefs, limit=limit, exclude=exclude, vector=vector)
+    items = [RecommendedItem(recommender.catalog.items[r.item_id], r.score, r.reasons) for r in ranked]
+    return RecommendationResult(items, vector, (time.perf_counter() - started) * 1000)

@@ -1,0 +1,221 @@
+"""flask-wtf forms of the shopper pages; quiz sections are built from the quiz definition."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import (
+    BooleanField,
+    Field,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget, html_params
+
+from ..answers import AnswerError, clean_answers, is_visible
+from ..quiz_schema import Question, Quiz, Section
+
+
+class ConsentForm(FlaskForm):
+    """The explainer's choices: three equally prominent ways to decide, nothing pre-ticked."""
+
+    profile = BooleanField("Keep my profile")
+    email = BooleanField("Email")
+    sms = BooleanField("SMS")
+    accept_all = SubmitField("Accept all")
+    necessary_only = SubmitField("Only what's needed")
+    save_choices = SubmitField("Save my choices")
+
+    def purposes(self) -> dict[str, bool]:
+        """Return the decision the button pressed stands for."""
+        if self.accept_all.data:
+            return {"recommendations": True, "profile": True, "email": True, "sms": True}
+        if self.necessary_only.data:
+            return {"recommendations": True, "profile": False, "email": False, "sms": False}
+        return {
+            "recommendations": True,
+            "profile": bool(self.profile.data),
+            "email": bool(self.email.data),
+            "sms": bool(self.sms.data),
+        }
+
+
+class ConsentChangeForm(FlaskForm):
+    """The privacy center's per-purpose switches (showing the current state)."""
+
+    recommendations = BooleanField("Recommendations")
+    profile = BooleanField("Keep my profile")
+    email = BooleanField("Email")
+    sms = BooleanField("SMS")
+    submit = SubmitField("Save my choices")
+
+    def purposes(self) -> dict[str, bool]:
+        """Return the purposes as switched."""
+        return {name: bool(getattr(self, name).data) for name in ("recommendations", "profile", "email", "sms")}
+
+
+class DeleteForm(FlaskForm):
+    """Confirm erasure."""
+
+    submit = SubmitField("Delete my data")
+
+
+class RangeWidget:
+    """Two number inputs, ``NAME-low`` and ``NAME-high``."""
+
+    def __call__(self, field: RangeField, **kwargs: Any) -> Markup:
+        low, high = field.raw_pair()
+        parts = []
+        for end, value, label in (("low", low, "From"), ("high", high, "To")):
+            attrs = html_params(
+                type="number",
+                id=f"{field.id}-{end}",
+                name=f"{field.name}-{end}",
+                value=value,
+                min=field.bounds[0],
+                max=field.bounds[1],
+                step="any",
+                inputmode="decimal",
+                **{"aria-describedby": f"{field.id}-hint"},
+            )
+            parts.append(f'<label for="{field.id}-{end}">{label}</label> <input {attrs}>')
+        return Markup('<span class="range">' + " ".join(parts) + "</span>")
+
+
+class RangeField(Field):
+    """A ``[low, high]`` answer entered as two numbers."""
+
+    widget = RangeWidget()
+
+    def __init__(self, label: str, bounds: tuple[float, float], **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.bounds = bounds
+        self._raw: tuple[str, str] | None = None
+
+    def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:  # noqa: D102
+        super().process(None, data)
+        if formdata is not None and (f"{self.name}-low" in formdata or f"{self.name}-high" in formdata):
+            self._raw = (formdata.get(f"{self.name}-low", ""), formdata.get(f"{self.name}-high", ""))
+            self.data = [_number_or_text(v) for v in self._raw]
+            if self.data == ["", ""]:
+                self.data = None
+
+    def raw_pair(self) -> tuple[str, str]:
+        """Return what to show in the two inputs."""
+        if self._raw is not None:
+            return self._raw
+        if isinstance(self.data, list) and len(self.data) == 2:
+            return (f"{self.data[0]:g}", f"{self.data[1]:g}")
+        return (f"{self.bounds[0]:g}", f"{self.bounds[1]:g}")
+
+
+def _number_or_text(value: str) -> float | str:
+    try:
+        return float(value)
+    except ValueError:
+        return value.strip()
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SectionForm(FlaskForm):
+    """Base of the generated section forms; validation is the quiz's own answer checker."""
+
+    quiz: Quiz
+    section: Section
+
+    def answers(self) -> dict[str, Any]:
+        """Return the submitted values by question id, as the API would receive them."""
+        result: dict[str, Any] = {}
+        for question in self.section.questions:
+            value = self[question.id].data
+            if question.type == "boolean" and value in ("yes", "no"):
+                value = value == "yes"
+            elif question.type == "scale" and isinstance(value, str) and value:
+                value = _number_or_text(value)
+            result[question.id] = value
+        return result
+
+    def clean(self, earlier: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Validate CSRF and the answers; return them cleaned, or None with field errors set."""
+        if not self.validate():
+            return None
+        try:
+            return clean_answers(
+                self.quiz, self.answers(), complete=True, questions=self.section.questions, earlier=earlier
+            )
+        except AnswerError as exc:
+            for qid, messages in exc.fields.items():
+                if qid in self:
+                    self[qid].errors = list(messages)
+            return None
+
+
+def section_form(quiz: Quiz, section: Section, saved: Mapping[str, Any]) -> SectionForm:
+    """Return a bound form for one quiz section, pre-filled with the answers given before."""
+    fields = {q.id: _field_for(q) for q in section.questions}
+    form_class = type(f"Section_{section.id}", (SectionForm,), {**fields, "quiz": quiz, "section": section})
+    data = {q.id: _initial(q, saved.get(q.id)) for q in section.questions if q.id in saved}
+    form: SectionForm = form_class(data=data)
+    return form
+
+
+def _initial(question: Question, value: Any) -> Any:
+    if question.type == "boolean" and isinstance(value, bool):
+        return "yes" if value else "no"
+    if question.type == "scale" and isinstance(value, (int, float)):
+        return f"{value:g}"
+    return value
+
+
+def _field_for(question: Question) -> Field:
+    kwargs: dict[str, Any] = {"description": question.help}
+    choices = [SelectChoice(o.value, o.label) for o in question.options]
+    kind = question.type
+    if kind == "single":
+        return RadioField(question.label, choices=choices, validate_choice=False, **kwargs)
+    if kind == "country":
+        return SelectField(
+            question.label, choices=[SelectChoice("", "Choose your country"), *choices], validate_choice=False, **kwargs
+        )
+    if kind == "multi":
+        return MultiCheckboxField(question.label, choices=choices, validate_choice=False, **kwargs)
+    if kind == "text":
+        render = {"maxlength": question.max_length}
+        if question.role == "need":
+            return TextAreaField(question.label, render_kw={**render, "rows": 3}, **kwargs)
+        return StringField(question.label, render_kw=render, **kwargs)
+    if kind == "range":
+        return RangeField(question.label, bounds=(question.min or 0, question.max or 0), **kwargs)
+    if kind == "scale":
+        steps = range(int(question.min or 0), int(question.max or 0) + 1)
+        return RadioField(
+            question.label, choices=[SelectChoice(str(s)) for s in steps], validate_choice=False, **kwargs
+        )
+    if kind == "boolean":
+        return RadioField(
+            question.label,
+            choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+            validate_choice=False,
+            **kwargs,
+        )
+    raise ValueError(f"no form field for question type {kind!r}")
+
+
+def asked_questions(section: Section, earlier: Mapping[str, Any]) -> list[Question]:
+    """Return the questions to show: conditions on earlier pages are settled, same-page ones can't be."""
+    own = {q.id for q in section.questions}
+    return [q for q in section.questions if any(ref in own for ref in q.show_if) or is_visible(q, earlier)]

@@ -1,0 +1,82 @@
+"""The privacy center, reached by the signed link shown with the results."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from .. import profiles
+from ..consent import current_state
+from ..db import get_session, transaction
+from ..explainer import merchant_explainer
+from ..models import Merchant
+from ..subjects import Subject, read_token
+from . import bp
+from .forms import ConsentChangeForm, DeleteForm
+
+
+def _subject_or_404(token: str) -> tuple[Subject, Merchant]:
+    subject = read_token(token)
+    merchant = get_session().get(Merchant, subject.merchant_id) if subject else None
+    if subject is None or merchant is None:
+        abort(404, description="This privacy link is not valid.")
+    return subject, merchant
+
+
+@bp.get("/privacy/<token>")
+def privacy(token: str) -> ResponseReturnValue:
+    """Show everything stored about the shopper, with controls to download, change and delete."""
+    subject, merchant = _subject_or_404(token)
+    state = current_state(merchant.id, subject.subject_id)
+    form = ConsentChangeForm(data=dict(state.purposes) if state else {})
+    return render_template(
+        "shopper/privacy.html",
+        merchant=merchant,
+        token=token,
+        data=profiles.export(merchant, subject.subject_id),
+        explainer=merchant_explainer(merchant),
+        consent_form=form,
+        delete_form=DeleteForm(),
+    )
+
+
+@bp.get("/privacy/<token>/export.json")
+def privacy_export(token: str) -> Response:
+    """Download everything stored about the shopper as JSON."""
+    subject, merchant = _subject_or_404(token)
+    body = json.dumps(profiles.export(merchant, subject.subject_id), indent=2, ensure_ascii=False)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="attune-{merchant.slug}-my-data.json"'},
+    )
+
+
+@bp.post("/privacy/<token>/consents")
+def privacy_consents(token: str) -> ResponseReturnValue:
+    """Change or withdraw consent per purpose."""
+    subject, merchant = _subject_or_404(token)
+    form = ConsentChangeForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form expired; please reload the page and try again.")
+    with transaction():
+        state = profiles.change_consents(
+            merchant, subject.subject_id, form.purposes(), merchant_explainer(merchant), source="site"
+        )
+    allowed = [p for p, on in state.purposes.items() if on]
+    flash("Saved. You now allow: " + (", ".join(allowed) if allowed else "nothing") + ".")
+    return redirect(url_for(".privacy", token=token))
+
+
+@bp.post("/privacy/<token>/delete")
+def privacy_delete(token: str) -> ResponseReturnValue:
+    """Delete the stored profile and withdraw every consent."""
+    subject, merchant = _subject_or_404(token)
+    if not DeleteForm().validate_on_submit():
+        abort(400, description="The form expired; please reload the page and try again.")
+    with transaction():
+        profiles.erase(merchant, subject.subject_id, merchant_explainer(merchant), source="site")
+    flash("Your data is deleted and every consent withdrawn. Only the record of that withdrawal remains.")
+    return redirect(url_for(".privacy", token=token))

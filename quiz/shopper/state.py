@@ -1,0 +1,33 @@
+"""The shopper's quiz progress, kept in the signed session cookie (never in the database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import session
+
+KEY = "attune.quiz"
+
+
+@dataclass
+class QuizProgress:
+    """The subject token and the answers given so far at one merchant."""
+
+    token: str
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+def load_progress(slug: str) -> QuizProgress | None:
+    """Return the shopper's progress at ``slug``, or None before any consent decision."""
+    raw = session.get(KEY, {}).get(slug)
+    if not isinstance(raw, dict) or not isinstance(raw.get("token"), str):
+        return None
+    return QuizProgress(raw["token"], dict(raw.get("answers") or {}))
+
+
+def save_progress(slug: str, progress: QuizProgress) -> None:
+    """Store the shopper's progress at ``slug``."""
+    all_progress = dict(session.get(KEY, {}))
+    all_progress[slug] = {"token": progress.token, "answers": progress.answers}
+    session[KEY] = all_progress

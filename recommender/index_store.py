@@ -1,0 +1,180 @@
+"""FAISS indexes on disk: built beside the live one, verified by a manifest, swapped atomically.
+
+Layout under ``root``::
+
+    v<N>/index.faiss      the FAISS index (IndexIDMap2 over flat inner product or HNSW)
+    v<N>/manifest.json    model, dimension, count, kind, sha256 of index.faiss
+
+A version folder is complete or absent: it is written under a temporary name, fsynced and
+renamed into place with ``os.replace``. FAISS ids are product primary keys, never row numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from .errors import IndexLoadError
+
+if TYPE_CHECKING:
+    import faiss
+
+IndexKind = Literal["flat", "hnsw"]
+
+# Exact search is fast enough below this many vectors (0.7 ms at 10k, 15 ms at 100k).
+HNSW_THRESHOLD = 50_000
+INDEX_FILE = "index.faiss"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a version folder promises to hold."""
+
+    version: str
+    model: str
+    dimension: int
+    count: int
+    kind: IndexKind
+    sha256: str
+
+
+class VectorIndex:
+    """A loaded FAISS index answering top-k inner-product queries by product id."""
+
+    def __init__(self, index: faiss.Index, manifest: Manifest) -> None:
+        self._index = index
+        self.manifest = manifest
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(ids, scores)`` of the ``k`` nearest items, best first."""
+        k = min(k, len(self))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
+        scores, ids = self._index.search(query, k)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+
+def index_kind_for(count: int) -> IndexKind:
+    """Return the index kind used for ``count`` vectors: exact below the HNSW threshold."""
+    return "hnsw" if count > HNSW_THRESHOLD else "flat"
+
+
+def build_index(ids: np.ndarray, vectors: np.ndarray, kind: IndexKind) -> faiss.Index:
+    """Build an id-mapped inner-product index of the given kind."""
+    import faiss
+
+    if vectors.ndim != 2 or len(ids) != len(vectors):
+        raise ValueError("build_index needs one id per row of a 2-d vector array")
+    dim = vectors.shape[1]
+    if kind == "hnsw":
+        base = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        base.hnsw.efSearch = 128
+    else:
+        base = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIDMap2(base)
+    if len(ids):
+        index.add_with_ids(
+            np.ascontiguousarray(vectors, dtype=np.float32),
+            np.ascontiguousarray(ids, dtype=np.int64),
+        )
+    return index
+
+
+class IndexStore:
+    """The version folders of one catalog's index."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def write(self, version: str, ids: np.ndarray, vectors: np.ndarray, model: str) -> Manifest:
+        """Build and persist version ``version``; it becomes visible only once complete."""
+        import faiss
+
+        final = self.root / version
+        if final.exists():
+            raise FileExistsError(f"index version {version} already exists at {final}")
+        self.root.mkdir(parents=True, exist_ok=True)
+        kind = index_kind_for(len(ids))
+        index = build_index(ids, vectors, kind)
+        staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=self.root))
+        try:
+            faiss.write_index(index, str(staging / INDEX_FILE))
+            manifest = Manifest(
+                version=version,
+                model=model,
+                dimension=int(vectors.shape[1]),
+                count=int(index.ntotal),
+                kind=kind,
+                sha256=_sha256(staging / INDEX_FILE),
+            )
+            (staging / MANIFEST_FILE).write_text(json.dumps(manifest.__dict__, indent=2))
+            _fsync_tree(staging)
+            os.replace(staging, final)
+            _fsync_dir(self.root)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return manifest
+
+    def load(self, version: str) -> VectorIndex:
+        """Load version ``version``, checking it against its manifest."""
+        import faiss
+
+        folder = self.root / version
+        try:
+            raw = json.loads((folder / MANIFEST_FILE).read_text())
+            manifest = Manifest(**raw)
+        except (OSError, ValueError, TypeError) as exc:
+            raise IndexLoadError(f"index {folder} has no readable manifest: {exc}") from exc
+        path = folder / INDEX_FILE
+        if not path.is_file() or _sha256(path) != manifest.sha256:
+            raise IndexLoadError(f"index file {path} is missing or does not match its manifest")
+        index = faiss.read_index(str(path))
+        if index.ntotal != manifest.count or index.d != manifest.dimension:
+            raise IndexLoadError(f"index {folder} holds {index.ntotal} vectors, manifest says {manifest.count}")
+        return VectorIndex(index, manifest)
+
+    def prune(self, keep: set[str]) -> None:
+        """Delete version folders not named in ``keep`` (older versions no process serves)."""
+        if not self.root.is_dir():
+            return
+        for child in self.root.iterdir():
+            if child.is_dir() and child.name not in keep and not child.name.startswith("."):
+                shutil.rmtree(child, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_tree(folder: Path) -> None:
+    for child in folder.iterdir():
+        with child.open("rb") as fh:
+            os.fsync(fh.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,123 @@
+"""Fixtures in the flaskr shape, on real parts.
+
+One database per test session (SQLite by default, PostgreSQL when DATABASE_URL names one:
+a fresh database is created beside it and dropped at the end), migrated with Alembic, with
+the demo merchant loaded once. Each test gets a fresh app; rows a test writes are removed
+after it, except the demo merchant's catalog.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.engine import make_url
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from app import create_app  # noqa: E402
+from quiz.migrate import upgrade  # noqa: E402
+
+SECRET = "test-secret-key-that-is-long-enough"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Yield the URL of a database that exists only for this test session."""
+    base = os.environ.get("DATABASE_URL")
+    if not base or base.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'attune-test.sqlite3'}"
+        return
+    name = f"attune_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the instance folder shared by the session's apps (it holds the demo index)."""
+    return tmp_path_factory.mktemp("instance")
+
+
+def make_app(database_url: str, instance_path: Path, **overrides: Any) -> Flask:
+    """Create an app on the session database."""
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(instance_path),
+        "SECRET_KEY": SECRET,
+        **overrides,
+    }
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def demo_loaded(database_url: str, instance_path: Path) -> None:
+    """Migrate the session database and load the demo merchant once."""
+    app = make_app(database_url, instance_path)
+    with app.app_context():
+        upgrade(app)
+        from quiz.demo import load_demo
+
+        load_demo()
+
+
+@pytest.fixture
+def app(database_url: str, instance_path: Path, demo_loaded: None) -> Iterator[Flask]:
+    """Yield a fresh app; afterwards delete everything but the demo merchant's catalog."""
+    app = make_app(database_url, instance_path)
+    yield app
+    _clean(app)
+
+
+def _clean(app: Flask) -> None:
+    from quiz.db import get_engine
+
+    with app.app_context():
+        with get_engine().begin() as conn:
+            demo_id = conn.scalar(sa.text("SELECT id FROM merchant WHERE slug = 'demo'"))
+            conn.execute(sa.text("DELETE FROM profile"))
+            conn.execute(sa.text("DELETE FROM consent_record"))
+            conn.execute(sa.text("DELETE FROM quiz_definition WHERE merchant_id <> :d OR version > 1"), {"d": demo_id})
+            for table in ("product", "api_key"):
+                conn.execute(sa.text(f"DELETE FROM {table} WHERE merchant_id <> :d"), {"d": demo_id})
+            conn.execute(sa.text("DELETE FROM merchant WHERE id <> :d"), {"d": demo_id})
+        get_engine().dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Return a test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """Return a CLI runner of the app."""
+    return app.test_cli_runner()
+
+
+def csrf_token(html: str) -> str:
+    """Return the CSRF token of the first form in a page."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)

@@ -1,0 +1,168 @@
+"""The shopper API: consent gating, validation, recommendations, responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from quiz.db import get_session
+from quiz.models import ConsentRecord, Profile
+
+from .helpers import NEED, full_answers, grant
+
+
+def count(app: Flask, model: Any) -> int:
+    with app.app_context():
+        return get_session().scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_quiz_definition_has_the_contract_shape(client: FlaskClient) -> None:
+    quiz = client.get("/api/v1/m/demo/quiz").json
+    assert [s["id"] for s in quiz["sections"]] == ["about", "intent", "preferences"]
+    question = quiz["sections"][1]["questions"][1]
+    assert {"id", "type", "label", "required", "options", "min", "max", "max_length", "show_if"} <= set(question)
+    assert question["type"] == "text" and question["max_length"] == 500
+    assert quiz["version"] == 1
+    assert "signals" not in str(quiz), "internal matching signals must not leak to shoppers"
+
+
+def test_unknown_merchant_is_404_json(client: FlaskClient) -> None:
+    response = client.get("/api/v1/m/nope/quiz")
+    assert response.status_code == 404
+    assert set(response.json) == {"error", "fields"}
+
+
+def test_recommendations_need_a_token(client: FlaskClient) -> None:
+    response = client.post("/api/v1/m/demo/recommendations", json={"answers": full_answers()})
+    assert response.status_code == 401
+    assert "Bearer" in response.json["error"]
+    forged = client.post(
+        "/api/v1/m/demo/recommendations", json={"answers": {}}, headers={"Authorization": "Bearer forged.token"}
+    )
+    assert forged.status_code == 401
+
+
+def test_recommendations_refused_without_recommendations_consent(client: FlaskClient) -> None:
+    auth = grant(client, recommendations=False)
+    response = client.post("/api/v1/m/demo/recommendations", json={"answers": full_answers()}, headers=auth)
+    assert response.status_code == 403
+
+
+def test_recommendations_match_the_need_with_reasons(client: FlaskClient) -> None:
+    auth = grant(client)
+    response = client.post("/api/v1/m/demo/recommendations", json={"answers": full_answers(), "limit": 8}, headers=auth)
+    assert response.status_code == 200
+    items = response.json["items"]
+    assert len(items) == 8
+    assert response.json["took_ms"] > 0
+    assert all(i["title"] and i["reasons"] and i["url"] for i in items)
+    top = items[:3]
+    assert all("Outerwear" in i["category"] for i in top), [i["title"] for i in top]
+    assert any("waterproof" in r or "hiking" in r for r in items[0]["reasons"])
+    assert items == sorted(items, key=lambda i: -i["score"])
+
+
+def test_budget_is_a_hard_filter_and_a_reason(client: FlaskClient) -> None:
+    auth = grant(client)
+    answers = full_answers(budget=[20, 60], looking_for="warm socks and a hat for winter")
+    items = client.post("/api/v1/m/demo/recommendations", json={"answers": answers}, headers=auth).json["items"]
+    assert items
+    assert all(20 <= i["price"] <= 60 for i in items)
+    assert all("within your 20-60 budget" in i["reasons"] for i in items)
+
+
+def test_chosen_categories_restrict_results(client: FlaskClient) -> None:
+    auth = grant(client)
+    answers = full_answers(categories=["footwear"], looking_for="something for long walks")
+    items = client.post("/api/v1/m/demo/recommendations", json={"answers": answers}, headers=auth).json["items"]
+    assert items and all(i["category"].startswith("Footwear") for i in items)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"no_such_question": "x"}, "no_such_question", "Unknown question."),
+        ({"age_band": "12-17"}, "age_band", "not one of the options"),
+        ({"looking_for": "x" * 501}, "looking_for", "under 500 characters"),
+        ({"looking_for": 42}, "looking_for", "Enter text."),
+        ({"categories": "outerwear"}, "categories", "Pick one or more"),
+        ({"budget": [500, 100]}, "budget", "lower end"),
+        ({"budget": ["cheap", 100]}, "budget", "Enter a number."),
+        ({"country": "XX"}, "country", "not one of the options"),
+    ],
+)
+def test_bad_answers_get_422_with_field_messages(
+    app: Flask, client: FlaskClient, change: dict[str, Any], field: str, message: str
+) -> None:
+    auth = grant(client, profile=True)
+    records_before = count(app, ConsentRecord)
+    for endpoint in ("recommendations", "responses"):
+        response = client.post(f"/api/v1/m/demo/{endpoint}", json={"answers": full_answers(**change)}, headers=auth)
+        assert response.status_code == 422, endpoint
+        assert message in " ".join(response.json["fields"]["answers"][field])
+    assert count(app, Profile) == 0
+    assert count(app, ConsentRecord) == records_before
+
+
+def test_missing_required_answer_is_422_only_on_final_submission(client: FlaskClient) -> None:
+    auth = grant(client)
+    partial = {"looking_for": NEED}
+    assert client.post("/api/v1/m/demo/recommendations", json={"answers": partial}, headers=auth).status_code == 200
+    response = client.post("/api/v1/m/demo/responses", json={"answers": partial}, headers=auth)
+    assert response.status_code == 422
+    assert response.json["fields"]["answers"]["age_band"] == ["This question needs an answer."]
+
+
+def test_malformed_bodies_are_json_errors(client: FlaskClient) -> None:
+    auth = grant(client)
+    not_json = client.post("/api/v1/m/demo/recommendations", data="answers", headers=auth)
+    assert not_json.status_code == 400 and "JSON" in not_json.json["error"]
+    no_answers = client.post("/api/v1/m/demo/recommendations", json={"limit": 3}, headers=auth)
+    assert no_answers.status_code == 422 and "answers" in no_answers.json["fields"]
+    bad_limit = client.post("/api/v1/m/demo/recommendations", json={"answers": {}, "limit": 0}, headers=auth)
+    assert bad_limit.status_code == 422 and "limit" in bad_limit.json["fields"]
+
+
+def test_hidden_questions_are_neither_asked_nor_validated(client: FlaskClient) -> None:
+    auth = grant(client, profile=True)
+    # gift_for is shown only for gifts: a bad value is ignored, not stored, when intent is "myself".
+    response = client.post(
+        "/api/v1/m/demo/responses", json={"answers": full_answers(gift_for="nonsense")}, headers=auth
+    )
+    assert response.status_code == 201
+    me = client.get("/api/v1/me", headers=auth).json
+    assert "gift_for" not in me["profile"]["answers"]
+    gift = full_answers(intent="gift", gift_for="nonsense")
+    assert client.post("/api/v1/m/demo/responses", json={"answers": gift}, headers=auth).status_code == 422
+
+
+def test_profile_stored_only_with_profile_consent(app: Flask, client: FlaskClient) -> None:
+    without = grant(client, profile=False)
+    response = client.post("/api/v1/m/demo/responses", json={"answers": full_answers()}, headers=without)
+    assert response.status_code == 201
+    assert response.json["profile_id"] is None and response.json["items"]
+    assert count(app, Profile) == 0
+
+    with_profile = grant(client, profile=True)
+    response = client.post("/api/v1/m/demo/responses", json={"answers": full_answers()}, headers=with_profile)
+    assert response.status_code == 201 and response.json["profile_id"]
+    with app.app_context():
+        profile = get_session().get(Profile, response.json["profile_id"])
+        assert profile.answers["looking_for"] == NEED
+        assert profile.first_name == "Ada"
+        assert profile.preference_embedding is not None and len(profile.preference_embedding) == 384 * 4
+        assert profile.quiz_version == 1
+
+
+def test_email_kept_only_with_email_consent(app: Flask, client: FlaskClient) -> None:
+    auth = grant(client, profile=True, email=False)
+    body = {"answers": full_answers(), "email": "ada@example.org"}
+    profile_id = client.post("/api/v1/m/demo/responses", json=body, headers=auth).json["profile_id"]
+    with app.app_context():
+        assert get_session().get(Profile, profile_id).email is None
+    bad = client.post("/api/v1/m/demo/responses", json={**body, "email": "not-an-address"}, headers=auth)
+    assert bad.status_code == 422 and "email" in bad.json["fields"]

@@ -1,0 +1,70 @@
+"""Index versions on disk: written whole, verified at load, ids are product ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recommender import IndexLoadError, IndexStore
+
+
+def vectors(n: int, dim: int = 8) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    v = rng.normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_write_then_load_searches_by_product_id(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path)
+    ids = np.array([101, 205, 309, 4000])
+    vecs = vectors(4)
+    manifest = store.write("v1", ids, vecs, model="m")
+    assert manifest.count == 4 and manifest.kind == "flat"
+    found, scores = store.load("v1").search(vecs[2], 2)
+    assert found[0] == 309 and scores[0] == pytest.approx(1.0, abs=1e-5)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no staging folder left behind"
+
+
+def test_corrupted_index_is_detected(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path)
+    store.write("v1", np.array([1, 2]), vectors(2), model="m")
+    index_file = tmp_path / "v1" / "index.faiss"
+    data = bytearray(index_file.read_bytes())
+    data[-1] ^= 0xFF
+    index_file.write_bytes(bytes(data))
+    with pytest.raises(IndexLoadError, match="does not match its manifest"):
+        store.load("v1")
+    with pytest.raises(IndexLoadError, match="manifest"):
+        store.load("v9")
+
+
+def test_versions_are_never_overwritten_and_old_ones_pruned(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path)
+    store.write("v1", np.array([1]), vectors(1), model="m")
+    with pytest.raises(FileExistsError):
+        store.write("v1", np.array([1]), vectors(1), model="m")
+    store.write("v2", np.array([1, 2]), vectors(2), model="m")
+    store.write("v3", np.array([1, 2, 3]), vectors(3), model="m")
+    store.prune(keep={"v2", "v3"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v2", "v3"]
+
+
+def test_hnsw_kind_above_the_threshold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recommender import index_store
+
+    monkeypatch.setattr(index_store, "HNSW_THRESHOLD", 10)
+    store = IndexStore(tmp_path)
+    vecs = vectors(50)
+    manifest = store.write("v1", np.arange(1000, 1050), vecs, model="m")
+    assert manifest.kind == "hnsw"
+    found, _ = store.load("v1").search(vecs[17], 1)
+    assert found[0] == 1017
+
+
+def test_empty_catalog_index_answers_nothing(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path)
+    store.write("v1", np.zeros(0, dtype=np.int64), np.zeros((0, 8), dtype=np.float32), model="m")
+    found, _ = store.load("v1").search(vectors(1)[0], 5)
+    assert len(found) == 0

@@ -1,0 +1,76 @@
+"""The shopper's own data through the API: export, erase, change and withdraw."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from quiz.db import get_session
+from quiz.explainer import explainer_for
+from quiz.models import ConsentRecord, LedgerViolation, Profile
+
+from .helpers import NEED, full_answers, grant
+
+
+def test_export_contains_answers_and_consent_proof(client: FlaskClient) -> None:
+    auth = grant(client, profile=True)
+    client.post("/api/v1/m/demo/responses", json={"answers": full_answers()}, headers=auth)
+    me = client.get("/api/v1/me", headers=auth).json
+    assert me["profile"]["answers"]["looking_for"] == NEED
+    assert me["consents"] == {"recommendations": True, "profile": True, "email": False, "sms": False}
+    [grant_record] = me["consent_history"]
+    explainer = explainer_for("Trailhead Supply Co.", 24)
+    assert grant_record["text_sha256"] == explainer.sha256
+    assert grant_record["explainer_version"] == explainer.version
+    assert len(me["profile"]["preference_embedding"]) == 384
+
+
+def test_delete_removes_profile_and_keeps_only_a_withdrawal(app: Flask, client: FlaskClient) -> None:
+    auth = grant(client, profile=True)
+    client.post("/api/v1/m/demo/responses", json={"answers": full_answers()}, headers=auth)
+    assert client.delete("/api/v1/me", headers=auth).status_code == 204
+    me = client.get("/api/v1/me", headers=auth).json
+    assert me["profile"] is None
+    assert NEED not in str(me)
+    assert me["consents"] == {"recommendations": False, "profile": False, "email": False, "sms": False}
+    assert [r["action"] for r in me["consent_history"]] == ["grant", "withdraw"]
+    with app.app_context():
+        assert get_session().scalar(sa.select(sa.func.count()).select_from(Profile)) == 0
+    # Everything withdrawn: the token no longer gets recommendations.
+    response = client.post("/api/v1/m/demo/recommendations", json={"answers": full_answers()}, headers=auth)
+    assert response.status_code == 403
+
+
+def test_withdrawing_profile_deletes_it_at_once(app: Flask, client: FlaskClient) -> None:
+    auth = grant(client, profile=True, email=True)
+    client.post("/api/v1/m/demo/responses", json={"answers": full_answers()}, headers=auth)
+    response = client.patch("/api/v1/me/consents", json={"purposes": {"profile": False}}, headers=auth)
+    assert response.status_code == 200
+    assert response.json["purposes"] == {"recommendations": True, "profile": False, "email": True, "sms": False}
+    assert client.get("/api/v1/me", headers=auth).json["profile"] is None
+
+
+def test_consent_patch_validates(client: FlaskClient) -> None:
+    auth = grant(client)
+    assert client.patch("/api/v1/me/consents", json={"purposes": {}}, headers=auth).status_code == 422
+    bad = client.patch("/api/v1/me/consents", json={"purposes": {"profile": "maybe"}}, headers=auth)
+    assert bad.status_code == 422 and "purposes" in bad.json["fields"]
+    assert client.patch("/api/v1/me/consents", json={"purposes": {"profile": True}}).status_code == 401
+
+
+def test_ledger_is_append_only(app: Flask, client: FlaskClient) -> None:
+    grant(client)
+    with app.app_context():
+        session = get_session()
+        record = session.scalars(sa.select(ConsentRecord)).one()
+        record.purposes = {"recommendations": True, "profile": True, "email": True, "sms": True}
+        with pytest.raises(LedgerViolation, match="append-only"):
+            session.commit()
+        session.rollback()
+        session.delete(session.scalars(sa.select(ConsentRecord)).one())
+        with pytest.raises(LedgerViolation, match="append-only"):
+            session.commit()
+        session.rollback()
+        assert session.scalars(sa.select(ConsentRecord)).one().purposes["profile"] is False

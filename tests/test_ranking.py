@@ -1,0 +1,120 @@
+"""Ranking logic on hand-made items whose right answer is obvious (no model needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recommender import Boost, CatalogIndex, CatalogItem, Preferences, PriceRange, Recommender
+from recommender.index_store import VectorIndex, build_index
+from recommender.ranking import explain, format_budget, passes_filters
+
+JACKET = CatalogItem(
+    1,
+    "Storm Rain Jacket",
+    category="Outerwear > Rain Jackets",
+    price=120.0,
+    tags=("waterproof", "hiking"),
+    attributes={"style": ["technical"]},
+)
+BOOTS = CatalogItem(
+    2,
+    "Ridge Hiking Boots",
+    category="Footwear > Hiking Boots",
+    price=180.0,
+    tags=("hiking",),
+    attributes={"style": ["classic"]},
+)
+SOCKS = CatalogItem(3, "Merino Socks", category="Clothing > Socks", price=18.0, tags=("warm",))
+GONE = CatalogItem(4, "Sold Out Parka", category="Outerwear > Insulated Jackets", price=90.0, available=False)
+
+
+class FixedEmbedder:
+    """Stands in for the model in pure ranking tests: maps known texts to known vectors."""
+
+    def __init__(self, table: dict[str, np.ndarray]) -> None:
+        self.table = table
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self.table[t] for t in texts]).astype(np.float32)
+
+    encode_cached = encode
+
+
+def catalog() -> CatalogIndex:
+    items = {i.id: i for i in (JACKET, BOOTS, SOCKS, GONE)}
+    vectors = np.eye(4, dtype=np.float32)  # item n points along axis n-1
+    index = build_index(np.array([1, 2, 3, 4]), vectors, "flat")
+    from recommender.index_store import Manifest
+
+    manifest = Manifest("v1", "test", 4, 4, "flat", "")
+    return CatalogIndex(VectorIndex(index, manifest), items, "v1")
+
+
+def recommender_for(query: np.ndarray) -> Recommender:
+    return Recommender(FixedEmbedder({"q": query}), catalog())  # type: ignore[arg-type]
+
+
+def prefs(**kwargs: object) -> Preferences:
+    from recommender import QueryPart
+
+    return Preferences(parts=(QueryPart("q", 1.0, cacheable=False),), **kwargs)  # type: ignore[arg-type]
+
+
+def test_nearest_item_comes_first() -> None:
+    ranked = recommender_for(np.array([0.1, 0.9, 0.2, 0.0])).recommend(prefs(), limit=3)
+    assert [r.item_id for r in ranked] == [2, 3, 1]
+
+
+def test_unavailable_items_are_never_recommended() -> None:
+    ranked = recommender_for(np.array([0, 0, 0, 1.0])).recommend(prefs(), limit=4)
+    assert 4 not in [r.item_id for r in ranked]
+
+
+def test_budget_and_category_filters_are_hard() -> None:
+    rec = recommender_for(np.array([1.0, 0.5, 0.2, 0.0]))
+    assert [r.item_id for r in rec.recommend(prefs(budget=PriceRange(None, 100)), limit=4)] == [3]
+    only_footwear = rec.recommend(prefs(categories=frozenset({"Footwear"})), limit=4)
+    assert [r.item_id for r in only_footwear] == [2]
+    no_outerwear = rec.recommend(prefs(excluded_categories=frozenset({"Outerwear"})), limit=4)
+    assert [r.item_id for r in no_outerwear] == [2, 3]
+
+
+def test_boost_can_reorder_close_items_and_says_why() -> None:
+    rec = recommender_for(np.array([0.70, 0.72, 0.0, 0.0]))
+    plain = rec.recommend(prefs(), limit=2)
+    assert plain[0].item_id == 2
+    boosted = rec.recommend(prefs(boosts=(Boost("style", "technical", 0.05, "technical build"),)), limit=2)
+    assert boosted[0].item_id == 1
+    assert "technical build" in boosted[0].reasons
+
+
+def test_exclude_skips_items_already_shown() -> None:
+    ranked = recommender_for(np.array([0.1, 0.9, 0.2, 0.0])).recommend(prefs(), limit=2, exclude={2})
+    assert [r.item_id for r in ranked] == [3, 1]
+
+
+def test_reasons_name_matched_words_category_and_budget() -> None:
+    p = Preferences(
+        parts=(),
+        keywords=("waterproof", "jackets", "beach"),
+        categories=frozenset({"Outerwear"}),
+        budget=PriceRange(50, 150),
+    )
+    assert explain(JACKET, p, []) == (
+        "matches: waterproof, jackets",
+        "in Outerwear, a category you picked",
+        "within your 50-150 budget",
+    )
+    assert explain(SOCKS, Preferences(parts=()), []) == ("a good fit for your answers",)
+
+
+def test_budget_wording() -> None:
+    assert format_budget(PriceRange(None, 80), "USD") == "under 80"
+    assert format_budget(PriceRange(150, None), "USD") == "150 and up"
+    assert format_budget(PriceRange(19.5, 40), "EUR") == "19.5-40 EUR"
+
+
+def test_filters_reject_unknown_price_under_a_budget() -> None:
+    unknown = CatalogItem(9, "Mystery", price=None)
+    assert not passes_filters(unknown, Preferences(parts=(), budget=PriceRange(0, 10)))
+    assert passes_filters(unknown, Preferences(parts=()))

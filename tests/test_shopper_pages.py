@@ -1,0 +1,180 @@
+"""The server-rendered flow without JavaScript: explainer, consent, sections, results, privacy."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from quiz.db import get_session
+from quiz.explainer import explainer_for
+from quiz.models import ConsentRecord, Profile
+
+from .conftest import csrf_token
+from .helpers import NEED
+
+ABOUT = {"first_name": "Ada", "age_band": "25-34", "gender": "woman", "country": "DE"}
+INTENT = {"intent": "myself", "looking_for": NEED, "timing": "this_week"}
+PREFERENCES = {
+    "categories": ["any"],
+    "styles": ["technical"],
+    "budget-low": "0",
+    "budget-high": "1000",
+    "shopping_style": "no_preference",
+    "channels": ["email"],
+}
+
+
+def decide(client: FlaskClient, button: str, **ticks: str) -> str:
+    """Submit the explainer form with one of its three buttons; return where it redirects."""
+    page = client.get("/").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page), button: "1", **ticks}
+    response = client.post("/m/demo/consent", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response.headers["Location"]
+
+
+def answer(client: FlaskClient, section: str, data: dict[str, object]):
+    page = client.get(f"/m/demo/quiz/{section}").get_data(as_text=True)
+    return client.post(f"/m/demo/quiz/{section}", data={"csrf_token": csrf_token(page), **data})
+
+
+def test_explainer_says_what_why_how_long_who_and_how_to_withdraw(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert client.get("/m/demo/").get_data(as_text=True) == page
+    for phrase in (
+        "What we collect",
+        "age band",
+        "Why",
+        "How long we keep it",
+        "24 months",
+        "Who can see it",
+        "never sold",
+        "profiling",
+        "Article 13",
+        "withdraw",
+        "download",
+    ):
+        assert phrase in page, phrase
+    for purpose in ("Recommendations", "Keep my profile", "Email", "SMS"):
+        assert purpose in page
+    assert "checked" not in page, "nothing may be pre-ticked"
+    buttons = re.findall(r'<input class="choice"[^>]*value="([^"]+)"', page)
+    assert buttons == ["Accept all", "Only what&#39;s needed", "Save my choices"]
+
+
+def test_quiz_pages_without_a_decision_go_to_the_explainer(client: FlaskClient) -> None:
+    for path in ("/m/demo/quiz/about", "/m/demo/quiz/preferences", "/m/demo/results"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/m/demo/")
+
+
+def test_each_button_records_its_decision_with_the_text_hash(app: Flask, client: FlaskClient) -> None:
+    assert decide(client, "accept_all").endswith("/m/demo/quiz/about")
+    decide(client, "necessary_only")
+    decide(client, "save_choices", profile="y", sms="y")
+    explainer = explainer_for("Trailhead Supply Co.", 24)
+    with app.app_context():
+        records = get_session().scalars(sa.select(ConsentRecord).order_by(ConsentRecord.id)).all()
+    assert [r.purposes for r in records] == [
+        {"recommendations": True, "profile": True, "email": True, "sms": True},
+        {"recommendations": True, "profile": False, "email": False, "sms": False},
+        {"recommendations": True, "profile": True, "email": False, "sms": True},
+    ]
+    assert {(r.text_sha256, r.explainer_version, r.source) for r in records} == {
+        (explainer.sha256, explainer.version, "site")
+    }
+
+
+def test_consent_without_csrf_token_is_refused(app: Flask, client: FlaskClient) -> None:
+    response = client.post("/m/demo/consent", data={"accept_all": "1"})
+    assert response.status_code == 400
+    with app.app_context():
+        assert get_session().scalar(sa.select(sa.func.count()).select_from(ConsentRecord)) == 0
+
+
+def test_the_whole_flow_stores_a_profile_when_allowed(app: Flask, client: FlaskClient) -> None:
+    decide(client, "accept_all")
+    page = client.get("/m/demo/quiz/about").get_data(as_text=True)
+    assert "Step 1 of 3" in page and "<progress" in page
+    assert answer(client, "about", ABOUT).headers["Location"].endswith("/quiz/intent")
+    intent_page = client.get("/m/demo/quiz/intent").get_data(as_text=True)
+    assert 'href="/m/demo/quiz/about"' in intent_page, "back button"
+    assert answer(client, "intent", INTENT).headers["Location"].endswith("/quiz/preferences")
+    prefs_page = client.get("/m/demo/quiz/preferences").get_data(as_text=True)
+    assert "Who is the gift for?" not in prefs_page, "gift question is hidden unless buying a gift"
+    finished = answer(client, "preferences", PREFERENCES)
+    assert finished.headers["Location"].endswith("/m/demo/results")
+    results = client.get("/m/demo/results").get_data(as_text=True)
+    assert results.count('class="card"') == 12
+    assert "matches: " in results and "/privacy/" in results
+    with app.app_context():
+        profile = get_session().scalars(sa.select(Profile)).one()
+    assert profile.answers["looking_for"] == NEED
+    assert profile.answers["budget"] == [0.0, 1000.0]
+
+
+def test_without_profile_consent_nothing_but_the_decision_is_kept(app: Flask, client: FlaskClient) -> None:
+    decide(client, "necessary_only")
+    answer(client, "about", ABOUT)
+    answer(client, "intent", INTENT)
+    answer(client, "preferences", PREFERENCES)
+    assert client.get("/m/demo/results").status_code == 200
+    with app.app_context():
+        session = get_session()
+        assert session.scalar(sa.select(sa.func.count()).select_from(Profile)) == 0
+        assert session.scalar(sa.select(sa.func.count()).select_from(ConsentRecord)) == 1
+
+
+def test_inline_errors_keep_what_was_typed(client: FlaskClient) -> None:
+    decide(client, "accept_all")
+    answer(client, "about", ABOUT)
+    response = answer(client, "intent", {"intent": "", "looking_for": "x" * 501, "timing": "this_week"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This question needs an answer." in page
+    assert "Keep it under 500 characters" in page
+    assert 'value="this_week" checked' in page or 'checked id="timing-2"' in page or "checked" in page
+    bad_budget = answer(client, "preferences", {**PREFERENCES, "budget-low": "lots"})
+    assert bad_budget.status_code == 422 and "Enter a number." in bad_budget.get_data(as_text=True)
+
+
+def test_jumping_ahead_returns_to_the_first_unanswered_section(client: FlaskClient) -> None:
+    decide(client, "accept_all")
+    response = answer(client, "preferences", PREFERENCES)
+    assert response.headers["Location"].endswith("/m/demo/quiz/about")
+
+
+def test_privacy_page_shows_downloads_changes_and_deletes(app: Flask, client: FlaskClient) -> None:
+    decide(client, "accept_all")
+    answer(client, "about", ABOUT)
+    answer(client, "intent", INTENT)
+    answer(client, "preferences", PREFERENCES)
+    results = client.get("/m/demo/results").get_data(as_text=True)
+    link = re.search(r'href="(/privacy/[^"]+)"', results).group(1)
+    page = client.get(link).get_data(as_text=True)
+    assert NEED in page
+    download = client.get(link + "/export.json")
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.json["profile"]["answers"]["looking_for"] == NEED
+
+    changed = client.post(
+        link + "/consents", data={"csrf_token": csrf_token(page), "recommendations": "y", "profile": "y"}
+    )
+    assert changed.status_code == 302
+    after = client.get(link).get_data(as_text=True)
+    assert "You now allow: recommendations, profile." in after
+    assert client.get(link + "/export.json").json["consents"]["email"] is False
+
+    deleted = client.post(link + "/delete", data={"csrf_token": csrf_token(after)})
+    assert deleted.status_code == 302
+    final = client.get(link).get_data(as_text=True)
+    assert NEED not in final and "No profile is stored." in final
+    with app.app_context():
+        assert get_session().scalar(sa.select(sa.func.count()).select_from(Profile)) == 0
+
+
+def test_forged_privacy_link_is_404(client: FlaskClient) -> None:
+    assert client.get("/privacy/not-a-token").status_code == 404
