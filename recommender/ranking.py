@@ -68,18 +68,18 @@ def boost(item: CatalogItem, prefs: Preferences) -> tuple[float, list[str]]:
     return bonus, reasons
 
 
-def format_budget(budget: PriceRange, currency: str) -> str:
-    """Return a budget as a shopper would say it: "50-100", "under 80", "150 and up"."""
+def budget_reason(budget: PriceRange, currency: str) -> str:
+    """Return a budget reason as a shopper would say it: "within your 50-100 budget"."""
 
     def num(x: float) -> str:
-        return f"{x:g}" if x != int(x) else str(int(x))
+        return f"{x:g}"
 
     unit = "" if currency in ("", "USD") else f" {currency}"
     if budget.low and budget.high is not None:
-        return f"{num(budget.low)}-{num(budget.high)}{unit}"
+        return f"within your {num(budget.low)}-{num(budget.high)}{unit} budget"
     if budget.high is not None:
-        return f"under {num(budget.high)}{unit}"
-    return f"{num(budget.low or 0)} and up{unit}"
+        return f"under your {num(budget.high)}{unit} budget"
+    return f"within your {num(budget.low or 0)}+{unit} budget"
 
 
 def explain(item: CatalogItem, prefs: Preferences, boost_reasons: Sequence[str]) -> tuple[str, ...]:
@@ -92,7 +92,7 @@ def explain(item: CatalogItem, prefs: Preferences, boost_reasons: Sequence[str])
     if prefs.categories and item.top_category in prefs.categories:
         reasons.append(f"in {item.top_category}, a category you picked")
     if prefs.budget is not None and item.price is not None:
-        reasons.append(f"within your {format_budget(prefs.budget, item.currency)} budget")
+        reasons.append(budget_reason(prefs.budget, item.currency))
     if not reasons:
         reasons.append("close to what you described" if prefs.keywords else "a good fit for your answers")
     return tuple(reasons[:3])

@@ -58,22 +58,27 @@ class Recommender:
         if len(ranked) < limit and k < total:
             # Filters were strict: look at the whole catalog rather than return too few.
             ranked = self._rank(vector, prefs, total, exclude)
-        return ranked[:limit]
+        # Reasons are worded only for what is shown.
+        return [
+            Recommendation(item.id, round(score, 4), explain(item, prefs, boost_reasons))
+            for score, item, boost_reasons in ranked[:limit]
+        ]
 
     def _rank(
         self, vector: np.ndarray | None, prefs: Preferences, k: int, exclude: Collection[int]
-    ) -> list[Recommendation]:
+    ) -> list[tuple[float, CatalogItem, list[str]]]:
+        """Return ``(score, item, boost reasons)`` of the candidates that pass, best first."""
         if vector is None:
             ids = np.fromiter(self.catalog.items.keys(), dtype=np.int64)
             scores = np.zeros(len(ids), dtype=np.float32)
         else:
             ids, scores = self.catalog.vectors.search(vector, k)
-        ranked: list[Recommendation] = []
+        scored: list[tuple[float, CatalogItem, list[str]]] = []
         for item_id, similarity in zip(ids.tolist(), scores.tolist(), strict=True):
             item = self.catalog.items.get(item_id)
             if item is None or item_id in exclude or not passes_filters(item, prefs):
                 continue
             bonus, boost_reasons = boost(item, prefs)
-            ranked.append(Recommendation(item_id, round(similarity + bonus, 4), explain(item, prefs, boost_reasons)))
-        ranked.sort(key=lambda r: r.score, reverse=True)
-        return ranked
+            scored.append((similarity + bonus, item, boost_reasons))
+        scored.sort(key=lambda entry: entry[0], reverse=True)
+        return scored

@@ -71,12 +71,14 @@ def make_app(database_url: str, instance_path: Path, **overrides: Any) -> Flask:
 @pytest.fixture(scope="session")
 def demo_loaded(database_url: str, instance_path: Path) -> None:
     """Migrate the session database and load the demo merchant once."""
+    from quiz.db import get_engine
+    from quiz.demo import load_demo
+
     app = make_app(database_url, instance_path)
     with app.app_context():
         upgrade(app)
-        from quiz.demo import load_demo
-
         load_demo()
+        get_engine().dispose()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import numpy as np
 
 from recommender import Boost, CatalogIndex, CatalogItem, Preferences, PriceRange, Recommender
 from recommender.index_store import VectorIndex, build_index
-from recommender.ranking import explain, format_budget, passes_filters
+from recommender.ranking import budget_reason, explain, passes_filters
 
 JACKET = CatalogItem(
     1,
@@ -109,9 +109,9 @@ def test_reasons_name_matched_words_category_and_budget() -> None:
 
 
 def test_budget_wording() -> None:
-    assert format_budget(PriceRange(None, 80), "USD") == "under 80"
-    assert format_budget(PriceRange(150, None), "USD") == "150 and up"
-    assert format_budget(PriceRange(19.5, 40), "EUR") == "19.5-40 EUR"
+    assert budget_reason(PriceRange(None, 80), "USD") == "under your 80 budget"
+    assert budget_reason(PriceRange(150, None), "USD") == "within your 150+ budget"
+    assert budget_reason(PriceRange(19.5, 40), "EUR") == "within your 19.5-40 EUR budget"
 
 
 def test_filters_reject_unknown_price_under_a_budget() -> None:

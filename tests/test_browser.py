@@ -1,0 +1,111 @@
+"""The whole shopper flow in real Chromium, with JavaScript on and off."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve the app on a free localhost port for the length of a test."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Launch Debian's Chromium through Playwright (never a downloaded browser)."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it with apt-get")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def take_quiz(page: object, base: str) -> None:
+    """Go from the explainer to the results the way a shopper would."""
+    page.goto(base + "/")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Before you start")
+    for box in page.get_by_role("checkbox").all():
+        assert not box.is_checked(), "nothing may be pre-ticked"
+    page.get_by_role("button", name="Accept all").click()
+
+    assert "Step 1 of 3" in page.content()
+    page.get_by_label("First name").fill("Ada")
+    page.get_by_role("button", name="Continue").click()
+    # Required questions left blank: inline messages, nothing lost.
+    assert page.locator(".error").first.is_visible()
+    assert page.get_by_label("First name").input_value() == "Ada"
+    page.get_by_label("25-34").check()
+    page.get_by_label("Country").select_option("NO")
+    page.get_by_role("button", name="Continue").click()
+
+    page.get_by_label("Shopping for myself").check()
+    page.get_by_label("What are you looking for?").fill("lightweight waterproof jacket for hiking")
+    page.get_by_label("This week").check()
+    page.get_by_role("button", name="Continue").click()
+
+    page.get_by_label("Any category").check()
+    page.get_by_label("Technical and performance").check()
+    page.get_by_label("To").fill("400")
+    page.get_by_label("No preference").check()
+    page.get_by_role("button", name="See my recommendations").click()
+
+
+def assert_results(page: object) -> None:
+    assert page.get_by_role("heading", level=1).inner_text() == "Picked for you"
+    cards = page.locator(".card")
+    assert cards.count() == 12
+    first = cards.first.inner_text()
+    assert "matches:" in first and "under your 400 budget" in first
+    titles = [cards.nth(i).locator("h2").inner_text() for i in range(3)]
+    assert any("Jacket" in t or "Shell" in t or "Anorak" in t for t in titles), titles
+    page.get_by_role("link", name="Your data and privacy").click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Your data at")
+    assert "lightweight waterproof jacket for hiking" in page.content()
+
+
+def test_flow_with_javascript(browser: object, live_server: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    take_quiz(page, live_server)
+    assert_results(page)
+    assert errors == []
+    context.close()
+
+
+def test_flow_without_javascript(browser: object, live_server: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    take_quiz(page, live_server)
+    assert_results(page)
+    context.close()
