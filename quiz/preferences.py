@@ -62,8 +62,13 @@ def _chosen_options(question: Question, value: Any) -> list[Option]:
 
 
 def _add_option_text(parts: list[QueryPart], question: Question, option: Option, picked: int) -> None:
-    """Add the option's query text; several picks share the question's weight."""
-    text = option.signals.get("query", option.label)
+    """Add the option's query text; several picks share the question's weight.
+
+    An option that filters by category adds no text of its own unless it names some: the
+    filter already does its work, and its label would pull towards one corner of the category.
+    """
+    default = "" if option.signals.get("categories") else option.label
+    text = option.signals.get("query", default)
     if text and question.query_weight > 0:
         parts.append(QueryPart(str(text), question.query_weight / max(picked, 1)))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from html.parser import HTMLParser
 
 import sqlalchemy as sa
 from flask import Flask
@@ -178,3 +180,38 @@ def test_privacy_page_shows_downloads_changes_and_deletes(app: Flask, client: Fl
 
 def test_forged_privacy_link_is_404(client: FlaskClient) -> None:
     assert client.get("/privacy/not-a-token").status_code == 404
+
+
+class HashedText(HTMLParser):
+    """Collect the text of elements marked ``data-hashed``, in page order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks: list[str] = []
+        self.depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.depth:
+            self.depth += 1
+        elif any(name == "data-hashed" for name, _ in attrs):
+            self.depth = 1
+            self.blocks.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            self.blocks[-1] += data
+
+
+def test_recorded_hash_is_of_the_text_the_page_shows(app: Flask, client: FlaskClient) -> None:
+    parser = HashedText()
+    parser.feed(client.get("/").get_data(as_text=True))
+    shown = "\n\n".join(block.strip() for block in parser.blocks)
+    assert "Trailhead Supply Co." in shown and "24 months" in shown
+    decide(client, "accept_all")
+    with app.app_context():
+        record = get_session().scalars(sa.select(ConsentRecord)).one()
+    assert record.text_sha256 == hashlib.sha256(shown.encode()).hexdigest()
