@@ -1,0 +1,162 @@
+"""Row checks shared by every format: a product being read, its problems, and the final tally."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..domain import ProductRecord
+from .reading import Price, parse_price, shorten, unique
+from .results import CatalogFormatError, ParsedCatalog, RowError
+
+# Attribute names merchants use for the facets the recommender knows, folded to one key each.
+_ATTRIBUTE_KEYS = {
+    "size": "sizes",
+    "sizes": "sizes",
+    "color": "colours",
+    "colour": "colours",
+    "colors": "colours",
+    "colours": "colours",
+    "material": "materials",
+    "materials": "materials",
+}
+LIST_ATTRIBUTES = frozenset(_ATTRIBUTE_KEYS.values())
+_SHOWN_PROBLEMS = 3
+
+
+@dataclass
+class Draft:
+    """A product as read from a file, before the row checks turn it into a record."""
+
+    row: int
+    external_id: str = ""
+    title: str = ""
+    description: str = ""
+    brand: str = ""
+    category: str = ""
+    tags: tuple[str, ...] = ()
+    price: float | None = None
+    currency: str = "USD"
+    url: str = ""
+    image_url: str = ""
+    available: bool = True
+    attributes: dict[str, Any] = field(default_factory=dict)
+    problems: list[RowError] = field(default_factory=list)
+
+    def problem(self, field_name: str, message: str, row: int | None = None) -> None:
+        """Record a problem that keeps this product out of the catalog."""
+        self.problems.append(RowError(self.row if row is None else row, field_name, message))
+
+    def read_price(
+        self, raw: str, *, field_name: str = "price", label: str = "Price", row: int | None = None
+    ) -> Price | None:
+        """Parse a price cell, recording a problem when it is not a number or is negative."""
+        try:
+            price = parse_price(raw, label)
+        except ValueError as exc:
+            self.problem(field_name, str(exc), row)
+            return None
+        if price is not None and price.amount < 0:
+            self.problem(field_name, f"{label} '{shorten(raw.strip())}' is negative.", row)
+            return None
+        return price
+
+    def set_price(self, price: Price | None) -> None:
+        """Take a parsed price: its low end as the price, the top of a range as ``price_max``."""
+        if price is None:
+            return
+        self.price = price.amount
+        if price.high is not None:
+            self.attributes["price_max"] = price.high
+        if price.currency:
+            self.currency = price.currency
+
+    def add_values(self, name: str, values: Iterable[str]) -> None:
+        """Merge option values into the attribute list named after ``name`` ("Size" -> "sizes")."""
+        key = attribute_key(name)
+        merged = unique([*self.attributes.get(key, []), *values])
+        if key and merged:
+            self.attributes[key] = merged
+
+
+def attribute_key(name: str) -> str:
+    """Return the attribute key for a merchant's option name ("Colour" -> "colours", "Fit Type" -> "fit_type")."""
+    key = re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_").removeprefix("pa_")
+    return _ATTRIBUTE_KEYS.get(key, key)
+
+
+def is_web_url(value: str) -> bool:
+    """Return whether ``value`` is an absolute http(s) URL."""
+    if any(char.isspace() for char in value):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def finish(drafts: Sequence[Draft], *, format_name: str, source: str) -> ParsedCatalog:
+    """Check every draft, keep the valid ones as records, and report the rest row by row.
+
+    Raises:
+        CatalogFormatError: when the file holds no product at all or no valid one.
+    """
+    if not drafts:
+        raise CatalogFormatError(f"{source} has no product rows.")
+    first_seen: dict[str, int] = {}
+    records: list[ProductRecord] = []
+    errors: list[RowError] = []
+    for draft in drafts:
+        # A row unreadable as a whole gets that one message, not a missing title and id as well.
+        unreadable = any(not problem.field for problem in draft.problems)
+        problems = draft.problems if unreadable else [*draft.problems, *_check(draft, first_seen)]
+        if problems:
+            errors.extend(problems)
+        else:
+            records.append(_record(draft))
+    errors.sort(key=lambda error: error.row)
+    if not records:
+        shown = "; ".join(f"row {e.row}: {e.message}" for e in errors[:_SHOWN_PROBLEMS])
+        raise CatalogFormatError(f"{source} has no valid product rows: first problems: {shown}")
+    return ParsedCatalog(format_name, records, errors, len(drafts))
+
+
+def _check(draft: Draft, first_seen: dict[str, int]) -> list[RowError]:
+    """Return the problems the shared rules find in one draft."""
+    problems: list[RowError] = []
+    if not draft.title:
+        problems.append(RowError(draft.row, "title", "Title is missing."))
+    if not draft.external_id:
+        problems.append(RowError(draft.row, "id", "Product id is missing."))
+    elif draft.external_id in first_seen:
+        seen = first_seen[draft.external_id]
+        problems.append(RowError(draft.row, "id", f"Duplicate id '{draft.external_id}' (first seen on row {seen})."))
+    else:
+        first_seen[draft.external_id] = draft.row
+    if draft.url and not is_web_url(draft.url):
+        problems.append(RowError(draft.row, "url", f"URL '{shorten(draft.url)}' is not an absolute http(s) address."))
+    if draft.image_url and not (draft.image_url.startswith("/") or is_web_url(draft.image_url)):
+        message = (
+            f"Image URL '{shorten(draft.image_url)}' is not an absolute http(s) address or a path starting with '/'."
+        )
+        problems.append(RowError(draft.row, "image_url", message))
+    return problems
+
+
+def _record(draft: Draft) -> ProductRecord:
+    """Return the checked draft as an immutable record."""
+    return ProductRecord(
+        external_id=draft.external_id,
+        title=draft.title,
+        description=draft.description,
+        brand=draft.brand,
+        category=draft.category,
+        tags=tuple(unique(draft.tags)),
+        price=draft.price,
+        currency=draft.currency,
+        url=draft.url,
+        image_url=draft.image_url,
+        available=draft.available,
+        attributes=dict(draft.attributes),
+    )
