@@ -27,7 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from quiz import cli, db, errors, health, search
+    from quiz import cli, db, errors, health, jobs, search, security
     from quiz.config import load_config
     from quiz.extensions import csrf
 
@@ -36,22 +36,28 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         level=app.config.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # optional CPU builds it probes
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log records client IP addresses
     db.init_app(app)
     search.init_app(app)
+    jobs.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     cli.init_app(app)
 
+    from quiz.admin import bp as admin_bp
     from quiz.api import bp as api_bp
     from quiz.shopper import bp as shopper_bp
 
+    app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(shopper_bp)
     app.register_blueprint(health.bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
 
-    if app.config["WARM_UP"]:
+    if app.config["WARM_UP"]:  # a serving process: load the model early, pick up unfinished imports
         search.warm_up(app, app.config["DEMO_MERCHANT"])
+        jobs.resume(app)
     return app
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .quiz_schema import Question, Quiz
 
 MISSING_MESSAGE = "This question needs an answer."
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Control characters (NUL and friends) have no place in an answer; newlines and tabs become spaces.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class AnswerError(ValueError):
@@ -18,13 +23,24 @@ class AnswerError(ValueError):
         self.fields = fields
 
 
+def _comparable(value: Any) -> str:
+    """Return a value in one canonical form, so that 5, 5.0 and "5" meet."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"{float(value):g}"
+    return str(value)
+
+
 def is_visible(question: Question, answers: Mapping[str, Any]) -> bool:
     """Return whether every ``show_if`` condition holds for the answers given so far."""
     for qid, wanted in question.show_if.items():
-        allowed = set(map(str, wanted)) if isinstance(wanted, list) else {str(wanted)}
         given = answers.get(qid)
-        given_values = {str(v) for v in given} if isinstance(given, list) else {str(given)}
-        if given is None or not allowed & given_values:
+        if given is None:
+            return False
+        allowed = {_comparable(v) for v in (wanted if isinstance(wanted, list) else [wanted])}
+        given_values = {_comparable(v) for v in (given if isinstance(given, list) else [given])}
+        if not allowed & given_values:
             return False
     return True
 
@@ -84,13 +100,7 @@ def _clean_value(question: Question, value: Any) -> Any:
     if kind == "multi":
         return _clean_multi(question, value)
     if kind == "text":
-        if not isinstance(value, str):
-            raise ValueError("Enter text.")
-        text = value.strip()
-        limit = question.max_length or 0
-        if len(text) > limit:
-            raise ValueError(f"Keep it under {limit} characters (this is {len(text)}).")
-        return text
+        return _clean_text(question, value)
     if kind == "range":
         return _clean_range(question, value)
     if kind == "scale":
@@ -103,6 +113,27 @@ def _clean_value(question: Question, value: Any) -> Any:
             raise ValueError("Answer yes or no.")
         return value
     raise ValueError(f"Unsupported question type {kind!r}.")  # pragma: no cover - schema forbids it
+
+
+def _clean_text(question: Question, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("Enter text.")
+    text = clean_text(value)
+    limit = question.max_length or 0
+    if len(text) > limit:
+        raise ValueError(f"Keep it under {limit} characters (this is {len(text)}).")
+    if question.role == "email" and text and not EMAIL.match(text):
+        raise ValueError("Enter an email address like name@example.com.")
+    return text
+
+
+def clean_text(value: str) -> str:
+    """Return typed text without control characters; refuse text that is not valid Unicode."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("The text contains characters that are not valid Unicode.") from exc
+    return CONTROL.sub(" ", value).strip()
 
 
 def _clean_multi(question: Question, value: Any) -> list[str]:
@@ -133,6 +164,10 @@ def _clean_range(question: Question, value: Any) -> list[float]:
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError("Enter a number.")
-    if value != value or value in (float("inf"), float("-inf")):
+    try:
+        number = float(value)
+    except OverflowError as exc:
+        raise ValueError("Enter a smaller number.") from exc
+    if not math.isfinite(number):
         raise ValueError("Enter a finite number.")
-    return float(value)
+    return number

@@ -1,13 +1,18 @@
-"""Catalog upkeep: store products, embed only what changed, rebuild and activate the index."""
+"""Catalog upkeep: diff incoming products, embed only what changed, apply in one short write.
+
+The three steps are separate so that the slow one (embedding) holds no write transaction:
+shoppers keep writing consent records while a large catalog is embedded.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Literal
 
 import numpy as np
 import sqlalchemy as sa
@@ -21,6 +26,8 @@ from .search import get_embedder, index_store_for
 logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 64
+SyncMode = Literal["full", "upsert"]
+Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -31,40 +38,93 @@ class SyncSummary:
     updated: int
     unchanged: int
     embedded: int
+    deactivated: int = 0
 
 
-def upsert_products(merchant: Merchant, records: Sequence[ProductRecord]) -> SyncSummary:
-    """Insert or update products by external id; embed new and changed texts only.
+@dataclass
+class SyncPlan:
+    """The incoming records with their content hashes and the embeddings still to compute."""
 
-    Runs in the caller's transaction: nothing is written unless the caller commits.
-    """
+    records: list[ProductRecord]
+    hashes: list[str]
+    documents: list[str]
+    known_hashes: dict[str, str]
+    embeddings: dict[int, bytes] = field(default_factory=dict)  # record index -> vector bytes
+
+    def needs_embedding(self) -> list[int]:
+        """Return the indexes of records whose text is new or changed."""
+        return [
+            i
+            for i, record in enumerate(self.records)
+            if self.known_hashes.get(record.external_id) != self.hashes[i] and i not in self.embeddings
+        ]
+
+
+def plan_sync(merchant: Merchant, records: Sequence[ProductRecord]) -> SyncPlan:
+    """Return what syncing ``records`` involves; reads only."""
+    documents = [item_document(r.as_item()) for r in records]
+    hashes = [hashlib.sha256(d.encode("utf-8")).hexdigest() for d in documents]
+    rows = get_session().execute(
+        sa.select(Product.external_id, Product.content_hash).where(
+            Product.merchant_id == merchant.id, Product.embedding.is_not(None)
+        )
+    )
+    known = {external_id: content_hash for external_id, content_hash in rows}
+    return SyncPlan(list(records), hashes, documents, known)
+
+
+def embed_plan(plan: SyncPlan, progress: Progress | None = None) -> None:
+    """Embed the plan's new and changed texts, reporting each finished batch's size."""
+    pending = plan.needs_embedding()
+    embedder = get_embedder()
+    for start in range(0, len(pending), EMBED_BATCH):
+        batch = pending[start : start + EMBED_BATCH]
+        vectors = embedder.encode([plan.documents[i] for i in batch])
+        for i, vector in zip(batch, vectors, strict=True):
+            plan.embeddings[i] = vector.astype(np.float32).tobytes()
+        if progress:
+            progress(len(batch))
+
+
+def apply_sync(merchant: Merchant, plan: SyncPlan, mode: SyncMode = "upsert") -> SyncSummary:
+    """Write the plan's products (in the caller's transaction); ``full`` retires missing ones."""
     session = get_session()
     existing = {p.external_id: p for p in session.scalars(sa.select(Product).where(Product.merchant_id == merchant.id))}
     created = updated = unchanged = 0
-    to_embed: list[tuple[Product, str]] = []
-    for record in records:
-        document = item_document(record.as_item())
-        digest = hashlib.sha256(document.encode("utf-8")).hexdigest()
+    for i, record in enumerate(plan.records):
         product = existing.get(record.external_id)
         if product is None:
             product = Product(merchant_id=merchant.id, external_id=record.external_id)
             session.add(product)
             existing[record.external_id] = product
             created += 1
-        elif product.content_hash == digest and _same_fields(product, record):
+        elif product.content_hash == plan.hashes[i] and _same_fields(product, record):
             unchanged += 1
             continue
         else:
             updated += 1
         _copy_fields(product, record)
-        if product.content_hash != digest or product.embedding is None:
-            product.content_hash = digest
-            to_embed.append((product, document))
-    _embed(to_embed)
-    if created or updated:
+        if i in plan.embeddings:
+            product.embedding = plan.embeddings[i]
+            product.content_hash = plan.hashes[i]
+    deactivated = 0
+    if mode == "full":
+        incoming = {r.external_id for r in plan.records}
+        for external_id, product in existing.items():
+            if external_id not in incoming and product.available:
+                product.available = False
+                deactivated += 1
+    if created or updated or deactivated:
         merchant.catalog_version += 1
     session.flush()
-    return SyncSummary(created, updated, unchanged, len(to_embed))
+    return SyncSummary(created, updated, unchanged, len(plan.embeddings), deactivated)
+
+
+def upsert_products(merchant: Merchant, records: Sequence[ProductRecord], mode: SyncMode = "upsert") -> SyncSummary:
+    """Plan, embed and apply in one go (for small catalogs and the demo)."""
+    plan = plan_sync(merchant, records)
+    embed_plan(plan)
+    return apply_sync(merchant, plan, mode)
 
 
 def _copy_fields(product: Product, record: ProductRecord) -> None:
@@ -82,6 +142,7 @@ def _copy_fields(product: Product, record: ProductRecord) -> None:
 
 
 def _same_fields(product: Product, record: ProductRecord) -> bool:
+    """Return whether the fields outside the embedded text are unchanged too."""
     price = None if product.price is None else float(product.price)
     return (
         price == record.price
@@ -89,18 +150,8 @@ def _same_fields(product: Product, record: ProductRecord) -> bool:
         and product.url == record.url
         and product.image_url == record.image_url
         and product.currency == record.currency
+        and (product.attributes or {}) == dict(record.attributes)
     )
-
-
-def _embed(pending: list[tuple[Product, str]]) -> None:
-    if not pending:
-        return
-    embedder = get_embedder()
-    for start in range(0, len(pending), EMBED_BATCH):
-        batch = pending[start : start + EMBED_BATCH]
-        vectors = embedder.encode([doc for _, doc in batch])
-        for (product, _), vector in zip(batch, vectors, strict=True):
-            product.embedding = vector.astype(np.float32).tobytes()
 
 
 def rebuild_index(merchant: Merchant) -> str:
@@ -110,6 +161,7 @@ def rebuild_index(merchant: Merchant) -> str:
     from one whole index to the next. Returns the new version name.
     """
     session = get_session()
+    session.flush()
     rows = session.execute(
         sa.select(Product.id, Product.embedding)
         .where(Product.merchant_id == merchant.id, Product.embedding.is_not(None))
@@ -129,6 +181,6 @@ def rebuild_index(merchant: Merchant) -> str:
     previous = merchant.active_index
     merchant.active_index = version
     session.flush()
-    store.prune(keep={version, previous} - {None})  # type: ignore[arg-type]
+    store.prune(keep={v for v in (version, previous) if v})
     logger.info("index %s of merchant %s holds %d products", version, merchant.slug, len(ids))
     return version

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from recommender.importers import FORMATS
+
 from . import merchants
+from .accounts import AccountError
 from .catalog import rebuild_index
 from .db import transaction
 
@@ -14,6 +19,7 @@ db_cli = AppGroup("db", help="Database schema.")
 demo_cli = AppGroup("demo", help="The demo merchant.")
 merchant_cli = AppGroup("merchant", help="Merchants.")
 index_cli = AppGroup("index", help="Search indexes.")
+catalog_cli = AppGroup("catalog", help="Catalog imports.")
 
 
 @db_cli.command("upgrade")
@@ -34,27 +40,35 @@ def demo_load() -> None:
     """Create the demo merchant with its catalog and index when missing."""
     from .demo import load_demo
 
-    key = load_demo()
-    if key is None:
+    created = load_demo()
+    if created is None:
         click.echo("demo merchant already loaded")
     else:
-        click.echo("demo merchant created")
-        click.echo(f"api_key: {key}")
+        click.echo("demo merchant created; these secrets are shown only now:")
+        _echo_secrets(created)
 
 
 @merchant_cli.command("create")
 @click.argument("slug")
 @click.option("--name", required=True, help="The shop's name as shoppers see it.")
+@click.option("--email", default=None, help="Admin login (default: admin@SLUG.example).")
+@click.option("--password", default=None, help="Admin password, 12+ characters (default: generated).")
 @with_appcontext
-def merchant_create(slug: str, name: str) -> None:
-    """Create a merchant and print its API key once."""
+def merchant_create(slug: str, name: str, email: str | None, password: str | None) -> None:
+    """Create a merchant with an admin login; print its API key and password once."""
     try:
         with transaction():
-            merchant, key = merchants.create(slug, name)
-    except merchants.MerchantError as exc:
+            created = merchants.create(slug, name, email=email, password=password)
+    except (merchants.MerchantError, AccountError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"merchant {merchant.slug} created")
-    click.echo(f"api_key: {key}")
+    click.echo(f"merchant {created.merchant.slug} created; these secrets are shown only now:")
+    _echo_secrets(created)
+
+
+def _echo_secrets(created: merchants.NewMerchant) -> None:
+    click.echo(f"admin_email: {created.admin_email}")
+    click.echo(f"admin_password: {created.admin_password}")
+    click.echo(f"api_key: {created.api_key}")
 
 
 @index_cli.command("rebuild")
@@ -70,7 +84,40 @@ def index_rebuild(slug: str) -> None:
     click.echo(f"index {version} is active for {slug}")
 
 
+@catalog_cli.command("import")
+@click.option("--merchant", "slug", required=True, help="The merchant's slug.")
+@click.option("--format", "format_", type=click.Choice(FORMATS), default=None, help="Skip detection.")
+@click.option("--mode", type=click.Choice(["full", "upsert"]), default="upsert", show_default=True)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def catalog_import(slug: str, format_: str | None, mode: str, file: Path) -> None:
+    """Import a catalog file now, with a progress bar and a summary line."""
+    from .imports import ImportRejected, create_import, run_import
+
+    merchant = merchants.get_by_slug(slug)
+    if merchant is None:
+        raise click.ClickException(f"no merchant {slug!r}")
+    try:
+        job = create_import(merchant, file.read_bytes(), file.name, format_, mode)
+    except ImportRejected as exc:
+        raise click.ClickException(f"{file.name}: {exc}") from exc
+    with click.progressbar(length=job.total, label=f"Importing {file.name}", show_eta=True) as bar:
+
+        def advance(processed: int, _total: int) -> None:
+            bar.update(processed - bar.pos)
+
+        job = run_import(job.id, advance)
+    if job.status != "done":
+        raise click.ClickException(job.message)
+    s = job.summary
+    click.echo(
+        f"{file.name}: {job.format}, {job.total} products: {s['created']} new, {s['updated']} updated, "
+        f"{s['unchanged']} unchanged, {s['deactivated']} made unavailable, {job.failed} rows skipped "
+        f"({s['embedded']} embedded)"
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for group in (db_cli, demo_cli, merchant_cli, index_cli):
+    for group in (db_cli, demo_cli, merchant_cli, index_cli, catalog_cli):
         app.cli.add_command(group)

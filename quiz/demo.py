@@ -44,11 +44,11 @@ def _record(p: dict[str, Any], currency: str) -> ProductRecord:
     )
 
 
-def load_demo(slug: str = "demo") -> str | None:
+def load_demo(slug: str = "demo") -> merchants.NewMerchant | None:
     """Create the demo merchant and index its catalog when missing.
 
-    Returns the new merchant's API key, or None when the demo was already there (its index
-    is rebuilt if the folder was lost).
+    Returns the new merchant with its one-time secrets, or None when the demo was already
+    there (its index is rebuilt if the folder was lost).
     """
     with transaction():
         merchant = merchants.get_by_slug(slug)
@@ -57,8 +57,8 @@ def load_demo(slug: str = "demo") -> str | None:
                 return None
             rebuild_index(merchant)
             return None
-        merchant, key = merchants.create(slug, DEMO_NAME)
-        summary = upsert_products(merchant, demo_records())
-        rebuild_index(merchant)
+        created = merchants.create(slug, DEMO_NAME)
+        summary = upsert_products(created.merchant, demo_records())
+        rebuild_index(created.merchant)
     logger.info("demo merchant %r created with %d products", slug, summary.created)
-    return key
+    return created

@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from .answers import AnswerError
+from .quizzes import NoQuiz
 from .search import CatalogNotReady
 
 API_PREFIX = "/api/"
@@ -51,7 +52,8 @@ def init_app(app: Flask) -> None:
         return error_response(422, str(exc), {"answers": exc.fields})
 
     @app.errorhandler(CatalogNotReady)
-    def not_ready(exc: CatalogNotReady) -> ResponseReturnValue:
+    @app.errorhandler(NoQuiz)
+    def not_ready(exc: Exception) -> ResponseReturnValue:
         if _is_api():
             return error_response(503, str(exc))
         return render_template("errors/error.html", code=503, message=str(exc)), 503

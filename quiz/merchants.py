@@ -1,24 +1,35 @@
-"""Merchants: look-up by slug, creation with an API key, and key verification."""
+"""Merchants: look-up by slug and creation with an admin login and an API key."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import abort
 
+from . import api_keys
+from .accounts import create_admin
 from .db import get_session
-from .models import ApiKey, Merchant
+from .models import Merchant
 from .quizzes import default_definition, publish
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-KEY_PREFIX = "atk_"
 
 
 class MerchantError(ValueError):
     """A merchant cannot be created as asked."""
+
+
+@dataclass(frozen=True)
+class NewMerchant:
+    """A created merchant with the secrets shown only once."""
+
+    merchant: Merchant
+    api_key: str
+    admin_email: str
+    admin_password: str
 
 
 def get_by_slug(slug: str) -> Merchant | None:
@@ -34,10 +45,15 @@ def get_or_404(slug: str) -> Merchant:
     return merchant
 
 
-def create(slug: str, name: str) -> tuple[Merchant, str]:
-    """Create a merchant with the default quiz and a first API key; return both.
+def create(slug: str, name: str, email: str | None = None, password: str | None = None) -> NewMerchant:
+    """Create a merchant with the default quiz, an admin login and a first API key.
 
-    The key is returned only now: only its digest is stored.
+    Without ``password`` one is generated. The key and password are returned only now:
+    only their hashes are stored.
+
+    Raises:
+        MerchantError: a bad slug or name, or a slug already taken.
+        accounts.AccountError: a bad email or password.
     """
     if not SLUG.match(slug):
         raise MerchantError("slug must be 1-64 lowercase letters, digits or hyphens, e.g. 'acme-outdoor'")
@@ -47,14 +63,11 @@ def create(slug: str, name: str) -> tuple[Merchant, str]:
         raise MerchantError(f"a merchant with slug {slug!r} already exists")
     session = get_session()
     merchant = Merchant(slug=slug, name=name.strip())
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    merchant.api_keys.append(ApiKey(prefix=key[:12], key_hash=hash_key(key)))
     session.add(merchant)
     session.flush()
+    email = email or f"admin@{slug}.example"
+    password = password or secrets.token_urlsafe(15)
+    create_admin(merchant, email, password)
+    _, key = api_keys.issue(merchant)
     publish(merchant, default_definition())
-    return merchant, key
-
-
-def hash_key(key: str) -> str:
-    """Return the stored digest of an API key (keys are random, so a fast hash suffices)."""
-    return hashlib.sha256(key.encode()).hexdigest()
+    return NewMerchant(merchant, key, email, password)

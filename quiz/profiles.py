@@ -55,6 +55,32 @@ def save_response(
     return profile
 
 
+def get_by_id(merchant: Merchant, profile_id: str) -> Profile | None:
+    """Return one of the merchant's profiles (None for another merchant's)."""
+    return get_session().scalar(sa.select(Profile).where(Profile.id == profile_id, Profile.merchant_id == merchant.id))
+
+
+def page(merchant: Merchant, limit: int, offset: int) -> tuple[list[Profile], int]:
+    """Return one page of the merchant's profiles, most recently seen first, and their count."""
+    session = get_session()
+    scope = Profile.merchant_id == merchant.id
+    total = session.scalar(sa.select(sa.func.count()).select_from(Profile).where(scope)) or 0
+    rows = session.scalars(
+        sa.select(Profile).where(scope).order_by(Profile.last_seen_at.desc()).limit(limit).offset(offset)
+    )
+    return list(rows), total
+
+
+def summary(profile: Profile, detail: bool = False) -> dict[str, Any]:
+    """Return what a merchant sees of a profile (the embedding only in detail)."""
+    data = _profile_data(profile)
+    state = current_state(profile.merchant_id, profile.subject_id)
+    data["consents"] = dict(state.purposes) if state else {}
+    if not detail:
+        data.pop("preference_embedding")
+    return data
+
+
 def export(merchant: Merchant, subject_id: str) -> dict[str, Any]:
     """Return everything stored about the subject, as plain JSON-ready data."""
     profile = get_profile(merchant.id, subject_id)

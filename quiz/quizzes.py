@@ -47,8 +47,8 @@ def publish(merchant: Merchant, definition: Mapping[str, Any]) -> QuizDefinition
     return row
 
 
-def live_quiz(merchant: Merchant) -> Quiz:
-    """Return the merchant's live quiz, loaded (cached per stored version)."""
+def live_definition(merchant: Merchant) -> QuizDefinition:
+    """Return the stored row of the merchant's live quiz."""
     row = get_session().scalar(
         sa.select(QuizDefinition)
         .where(QuizDefinition.merchant_id == merchant.id)
@@ -57,6 +57,12 @@ def live_quiz(merchant: Merchant) -> Quiz:
     )
     if row is None:
         raise NoQuiz(f"{merchant.name} has no quiz yet")
+    return row
+
+
+def live_quiz(merchant: Merchant) -> Quiz:
+    """Return the merchant's live quiz, loaded (cached per stored version)."""
+    row = live_definition(merchant)
     cache: dict[int, Quiz] = current_app.extensions.setdefault(CACHE, {})
     quiz = cache.get(row.id)
     if quiz is None:

@@ -9,9 +9,11 @@ from typing import Any
 from .consent import ConsentState
 from .db import transaction
 from .models import Merchant
+from .preferences import build_preferences
 from .profiles import save_response
 from .quiz_schema import Quiz
 from .recommendations import RecommendationResult, recommend
+from .search import recommender_for
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,35 @@ def submit(
 ) -> Submission:
     """Recommend for cleaned, complete ``answers`` and keep the profile if consent allows."""
     result = recommend(merchant, quiz, answers, limit)
-    if first_name is None:
-        first_name = next((answers.get(q.id) for q in quiz.questions() if q.role == "first_name"), None)
+    first_name = first_name or _answer_with_role(quiz, answers, "first_name")
+    email = email or _answer_with_role(quiz, answers, "email")
     with transaction():
         profile = save_response(
             merchant, consent, quiz.version, answers, result.vector, first_name=first_name, email=email
         )
     return Submission(profile.id if profile else None, result)
+
+
+def store_profile(merchant: Merchant, consent: ConsentState, quiz: Quiz, answers: Mapping[str, Any]) -> str | None:
+    """Keep a finished quiz as the shopper's profile when consent allows; return its id.
+
+    Without `profile` consent nothing is computed or stored.
+    """
+    if not consent.allows("profile"):
+        return None
+    vector = recommender_for(merchant).preference_vector(build_preferences(quiz, answers))
+    with transaction():
+        profile = save_response(
+            merchant,
+            consent,
+            quiz.version,
+            answers,
+            vector,
+            first_name=_answer_with_role(quiz, answers, "first_name"),
+            email=_answer_with_role(quiz, answers, "email"),
+        )
+    return profile.id if profile else None
+
+
+def _answer_with_role(quiz: Quiz, answers: Mapping[str, Any], role: str) -> str | None:
+    return next((answers.get(q.id) for q in quiz.questions() if q.role == role and answers.get(q.id)), None)

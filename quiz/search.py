@@ -58,7 +58,7 @@ def get_embedder() -> Embedder:
 
 def index_store_for(merchant_id: int) -> IndexStore:
     """Return the index store holding a merchant's index versions."""
-    return IndexStore(_state().index_root / str(merchant_id))
+    return IndexStore(_state().index_root / str(merchant_id), current_app.config["HNSW_THRESHOLD"])
 
 
 def recommender_for(merchant: Merchant) -> Recommender:

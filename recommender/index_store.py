@@ -68,9 +68,9 @@ class VectorIndex:
         return ids[0][keep], scores[0][keep]
 
 
-def index_kind_for(count: int) -> IndexKind:
-    """Return the index kind used for ``count`` vectors: exact below the HNSW threshold."""
-    return "hnsw" if count > HNSW_THRESHOLD else "flat"
+def index_kind_for(count: int, hnsw_threshold: int = HNSW_THRESHOLD) -> IndexKind:
+    """Return the index kind used for ``count`` vectors: exact up to the HNSW threshold."""
+    return "hnsw" if count > hnsw_threshold else "flat"
 
 
 def build_index(ids: np.ndarray, vectors: np.ndarray, kind: IndexKind) -> faiss.Index:
@@ -97,8 +97,9 @@ def build_index(ids: np.ndarray, vectors: np.ndarray, kind: IndexKind) -> faiss.
 class IndexStore:
     """The version folders of one catalog's index."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], hnsw_threshold: int = HNSW_THRESHOLD) -> None:
         self.root = Path(root)
+        self.hnsw_threshold = hnsw_threshold
 
     def write(self, version: str, ids: np.ndarray, vectors: np.ndarray, model: str) -> Manifest:
         """Build and persist version ``version``; it becomes visible only once complete."""
@@ -108,7 +109,7 @@ class IndexStore:
         if final.exists():
             raise FileExistsError(f"index version {version} already exists at {final}")
         self.root.mkdir(parents=True, exist_ok=True)
-        kind = index_kind_for(len(ids))
+        kind = index_kind_for(len(ids), self.hnsw_threshold)
         index = build_index(ids, vectors, kind)
         staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=self.root))
         try:

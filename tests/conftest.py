@@ -28,6 +28,8 @@ from app import create_app  # noqa: E402
 from quiz.migrate import upgrade  # noqa: E402
 
 SECRET = "test-secret-key-that-is-long-enough"
+# Cheaper scrypt than production's OWASP setting, so logins in tests take milliseconds.
+FAST_HASH = "scrypt:1024:8:1"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -63,6 +65,7 @@ def make_app(database_url: str, instance_path: Path, **overrides: Any) -> Flask:
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": SECRET,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
         **overrides,
     }
     return create_app(config)
@@ -98,7 +101,8 @@ def _clean(app: Flask) -> None:
             conn.execute(sa.text("DELETE FROM profile"))
             conn.execute(sa.text("DELETE FROM consent_record"))
             conn.execute(sa.text("DELETE FROM quiz_definition WHERE merchant_id <> :d OR version > 1"), {"d": demo_id})
-            for table in ("product", "api_key"):
+            conn.execute(sa.text("DELETE FROM catalog_import"))
+            for table in ("product", "api_key", "admin_user"):
                 conn.execute(sa.text(f"DELETE FROM {table} WHERE merchant_id <> :d"), {"d": demo_id})
             conn.execute(sa.text("DELETE FROM merchant WHERE id <> :d"), {"d": demo_id})
         get_engine().dispose()
@@ -118,8 +122,6 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 def csrf_token(html: str) -> str:
     """Return the CSRF token of the first form in a page."""
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html
-    )
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)

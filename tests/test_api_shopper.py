@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -166,3 +167,60 @@ def test_email_kept_only_with_email_consent(app: Flask, client: FlaskClient) -> 
         assert get_session().get(Profile, profile_id).email is None
     bad = client.post("/api/v1/m/demo/responses", json={**body, "email": "not-an-address"}, headers=auth)
     assert bad.status_code == 422 and "email" in bad.json["fields"]
+
+
+def test_a_token_of_another_merchant_is_refused(app: Flask, client: FlaskClient) -> None:
+    from .helpers import make_merchant
+
+    make_merchant(app, "elsewhere")
+    foreign = grant(client, "elsewhere")
+    response = client.post("/api/v1/m/demo/recommendations", json={"answers": full_answers()}, headers=foreign)
+    assert response.status_code == 403 and "another merchant" in response.json["error"]
+
+
+@pytest.mark.parametrize("loose", ["yes", 1, "on", "true", None])
+def test_consent_must_be_an_explicit_boolean(client: FlaskClient, loose: object) -> None:
+    body = {"purposes": {"recommendations": True, "profile": loose}}
+    response = client.post("/api/v1/m/demo/consents", json=body)
+    assert response.status_code == 422 and "profile" in response.json["fields"]["purposes"]
+
+
+def test_stale_explainer_version_is_refused(client: FlaskClient) -> None:
+    body = {"purposes": {"recommendations": True}, "explainer_version": "2020-01.1"}
+    response = client.post("/api/v1/m/demo/consents", json=body)
+    assert response.status_code == 422 and "explainer_version" in response.json["fields"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "field"),
+    [
+        ({"budget": [0, 10**400]}, "budget"),
+        ({"looking_for": "\ud800 jacket"}, "looking_for"),
+        ({"email": "not an address"}, "email"),
+    ],
+)
+def test_hostile_answers_are_422_not_500(client: FlaskClient, answers: dict[str, Any], field: str) -> None:
+    auth = grant(client)
+    body = json.dumps({"answers": full_answers(**answers)}).encode()
+    response = client.post(
+        "/api/v1/m/demo/recommendations", data=body, headers={**auth, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422 and field in response.json["fields"]["answers"]
+
+
+def test_deeply_nested_json_is_400(client: FlaskClient) -> None:
+    auth = grant(client)
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post(
+        "/api/v1/m/demo/recommendations", data=body, headers={**auth, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400 and response.json["error"]
+
+
+def test_control_characters_never_reach_the_database(app: Flask, client: FlaskClient) -> None:
+    auth = grant(client, profile=True)
+    body = {"answers": full_answers(looking_for="rain\x00 jacket"), "first_name": "A\x00da"}
+    profile_id = client.post("/api/v1/m/demo/responses", json=body, headers=auth).json["profile_id"]
+    with app.app_context():
+        profile = get_session().get(Profile, profile_id)
+        assert profile.first_name == "A da" and profile.answers["looking_for"] == "rain  jacket"

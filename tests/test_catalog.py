@@ -25,7 +25,7 @@ TENT = ProductRecord(
 def test_only_new_or_changed_products_are_embedded(app: Flask) -> None:
     with app.app_context():
         with transaction():
-            merchant, _ = merchants.create("kettles", "Kettles")
+            merchant = merchants.create("kettles", "Kettles").merchant
             first = upsert_products(merchant, [KETTLE, TENT])
         assert (first.created, first.embedded) == (2, 2)
         version = merchant.catalog_version
@@ -45,7 +45,7 @@ def test_only_new_or_changed_products_are_embedded(app: Flask) -> None:
 def test_a_new_index_version_is_served_without_restart(app: Flask) -> None:
     with app.app_context():
         with transaction():
-            merchant, _ = merchants.create("swap", "Swap Shop")
+            merchant = merchants.create("swap", "Swap Shop").merchant
             upsert_products(merchant, [KETTLE])
             rebuild_index(merchant)
         want = Preferences(parts=(QueryPart("a tent to sleep in", 1.0, cacheable=False),))

@@ -51,11 +51,8 @@ def test_versions_are_never_overwritten_and_old_ones_pruned(tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v2", "v3"]
 
 
-def test_hnsw_kind_above_the_threshold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from recommender import index_store
-
-    monkeypatch.setattr(index_store, "HNSW_THRESHOLD", 10)
-    store = IndexStore(tmp_path)
+def test_hnsw_kind_above_the_threshold(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path, hnsw_threshold=10)
     vecs = vectors(50)
     manifest = store.write("v1", np.arange(1000, 1050), vecs, model="m")
     assert manifest.kind == "hnsw"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from html.parser import HTMLParser
 
@@ -32,7 +33,8 @@ PREFERENCES = {
 def decide(client: FlaskClient, button: str, **ticks: str) -> str:
     """Submit the explainer form with one of its three buttons; return where it redirects."""
     page = client.get("/").get_data(as_text=True)
-    data = {"csrf_token": csrf_token(page), button: "1", **ticks}
+    version = re.search(r'name="explainer_version" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"csrf_token": csrf_token(page), "explainer_version": version, button: "1", **ticks}
     response = client.post("/m/demo/consent", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response.headers["Location"]
@@ -139,7 +141,8 @@ def test_inline_errors_keep_what_was_typed(client: FlaskClient) -> None:
     assert response.status_code == 422
     assert "This question needs an answer." in page
     assert "Keep it under 500 characters" in page
-    assert 'value="this_week" checked' in page or 'checked id="timing-2"' in page or "checked" in page
+    assert re.search(r'<input checked id="timing-\d" name="timing" type="radio" value="this_week">', page)
+    assert ">\r\n" + "x" * 501 + "</textarea>" in page, "what was typed is kept"
     bad_budget = answer(client, "preferences", {**PREFERENCES, "budget-low": "lots"})
     assert bad_budget.status_code == 422 and "Enter a number." in bad_budget.get_data(as_text=True)
 
@@ -216,3 +219,77 @@ def test_recorded_hash_is_of_the_text_the_page_shows(app: Flask, client: FlaskCl
     with app.app_context():
         record = get_session().scalars(sa.select(ConsentRecord)).one()
     assert record.text_sha256 == hashlib.sha256(shown.encode()).hexdigest()
+
+
+def test_an_explainer_changed_mid_decision_is_shown_again(app: Flask, client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page), "explainer_version": "2020-01.1", "accept_all": "1"}
+    response = client.post("/m/demo/consent", data=data)
+    assert response.status_code == 409
+    assert "changed while you were reading" in response.get_data(as_text=True)
+    with app.app_context():
+        assert get_session().scalar(sa.select(sa.func.count()).select_from(ConsentRecord)) == 0
+
+
+def test_a_quiz_changed_mid_quiz_does_not_trap_the_shopper(app: Flask, client: FlaskClient) -> None:
+    from quiz import merchants, quizzes
+    from quiz.db import transaction
+
+    decide(client, "necessary_only")
+    answer(client, "about", ABOUT)
+    answer(client, "intent", INTENT)
+    with app.app_context(), transaction():
+        demo = merchants.get_by_slug("demo")
+        definition = quizzes.default_definition()
+        definition["sections"][1]["questions"] = [
+            q for q in definition["sections"][1]["questions"] if q["id"] != "timing"
+        ] + [{"id": "occasion", "type": "boolean", "label": "Is it for a special occasion?"}]
+        quizzes.publish(demo, definition)
+    finished = answer(client, "preferences", PREFERENCES)
+    assert finished.headers["Location"].endswith("/m/demo/results")
+    assert client.get("/m/demo/results").status_code == 200
+
+
+def test_boolean_and_number_answers_show_on_the_privacy_page(app: Flask, client: FlaskClient) -> None:
+    from quiz import merchants, quizzes
+    from quiz.db import transaction
+
+    with app.app_context(), transaction():
+        definition = quizzes.default_definition()
+        definition["sections"][1]["questions"].append(
+            {"id": "occasion", "type": "boolean", "label": "Is it for a special occasion?", "required": True}
+        )
+        quizzes.publish(merchants.get_by_slug("demo"), definition)
+    decide(client, "accept_all")
+    answer(client, "about", ABOUT)
+    answer(client, "intent", {**INTENT, "occasion": "yes"})
+    answer(client, "preferences", PREFERENCES)
+    results = client.get("/m/demo/results").get_data(as_text=True)
+    link = re.search(r'href="(/privacy/[^"]+)"', results).group(1)
+    page = client.get(link)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "<dt>Occasion</dt>\n        <dd>yes</dd>" in text and "<dd>0, 1000</dd>" in text
+
+
+def test_deleting_data_also_clears_the_answers_held_by_the_browser(client: FlaskClient) -> None:
+    decide(client, "accept_all")
+    answer(client, "about", ABOUT)
+    answer(client, "intent", INTENT)
+    answer(client, "preferences", PREFERENCES)
+    results = client.get("/m/demo/results").get_data(as_text=True)
+    link = re.search(r'href="(/privacy/[^"]+)"', results).group(1)
+    page = client.get(link).get_data(as_text=True)
+    client.post(link + "/delete", data={"csrf_token": csrf_token(page)})
+    with client.session_transaction() as cookie:
+        assert NEED not in json.dumps(dict(cookie))
+    assert client.get("/m/demo/results").headers["Location"].endswith("/m/demo/")
+
+
+def test_pages_cannot_be_framed_and_leak_no_referrer(client: FlaskClient) -> None:
+    for path in ("/", "/m/demo/quiz/about", "/privacy/x", "/api/v1/m/demo/quiz"):
+        headers = client.get(path).headers
+        assert headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Content-Type-Options"] == "nosniff"

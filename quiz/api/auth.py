@@ -8,9 +8,12 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from ..consent import ConsentState, current_state
+from .. import api_keys
+from ..consent import ConsentState
 from ..errors import ApiError
-from ..subjects import Subject, read_token
+from ..models import Merchant
+from ..quiz_flow import consent_for_token
+from ..subjects import Subject
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,13 +33,10 @@ def subject_required(view: F) -> F:
         token = bearer_token()
         if token is None:
             raise ApiError(401, "Send the subject token from POST /consents as 'Authorization: Bearer TOKEN'.")
-        subject = read_token(token)
-        if subject is None:
+        found = consent_for_token(token)
+        if found is None:
             raise ApiError(401, "The subject token is not valid.")
-        state = current_state(subject.merchant_id, subject.subject_id)
-        if state is None:
-            raise ApiError(401, "No consent decision is recorded for this token.")
-        g.subject, g.consent = subject, state
+        g.subject, g.consent = found
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
@@ -45,3 +45,26 @@ def subject_required(view: F) -> F:
 def current_subject() -> tuple[Subject, ConsentState]:
     """Return the subject and consent state set by :func:`subject_required`."""
     return g.subject, g.consent
+
+
+def merchant_required(view: F) -> F:
+    """Require a merchant API key; puts the key's merchant in ``g.merchant``."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        key = bearer_token()
+        if key is None:
+            raise ApiError(401, "Send your API key as 'Authorization: Bearer API_KEY'.")
+        merchant = api_keys.merchant_for(key)
+        if merchant is None:
+            raise ApiError(401, "The API key is not valid or was revoked.")
+        g.merchant = merchant
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def current_merchant() -> Merchant:
+    """Return the merchant set by :func:`merchant_required`."""
+    merchant: Merchant = g.merchant
+    return merchant

@@ -6,21 +6,47 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ..answers import clean_text
 from ..explainer import PURPOSES
+from ..imports import progress_of
+
+
+class Decision(fields.Boolean):
+    """A consent decision: JSON true or false only, never "yes", 1 or "on"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class PlainText(fields.String):
+    """A string without control characters, refused when it is not valid Unicode."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return clean_text(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class PurposesSchema(Schema):
-    recommendations = fields.Boolean(required=True)
-    profile = fields.Boolean(load_default=False)
-    email = fields.Boolean(load_default=False)
-    sms = fields.Boolean(load_default=False)
+    """A full decision: every purpose granted or refused."""
+
+    recommendations = Decision(required=True)
+    profile = Decision(load_default=False)
+    email = Decision(load_default=False)
+    sms = Decision(load_default=False)
 
 
 class PurposesPatchSchema(Schema):
-    recommendations = fields.Boolean()
-    profile = fields.Boolean()
-    email = fields.Boolean()
-    sms = fields.Boolean()
+    """A change of mind about some purposes."""
+
+    recommendations = Decision()
+    profile = Decision()
+    email = Decision()
+    sms = Decision()
 
     @validates_schema
     def not_empty(self, data: dict[str, Any], **_: Any) -> None:
@@ -31,7 +57,7 @@ class PurposesPatchSchema(Schema):
 class ConsentIn(Schema):
     purposes = fields.Nested(PurposesSchema, required=True)
     explainer_version = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
-    locale = fields.String(load_default="en", validate=validate.Length(1, 16))
+    locale = fields.String(load_default="en", validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"))
 
 
 class ConsentPatchIn(Schema):
@@ -46,7 +72,7 @@ class RecommendationsIn(Schema):
 class ResponsesIn(Schema):
     answers = fields.Dict(keys=fields.String(), required=True)
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320))
-    first_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    first_name = PlainText(load_default=None, allow_none=True, validate=validate.Length(max=100))
     limit = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 50))
 
 
@@ -102,3 +128,63 @@ recommendations_in = RecommendationsIn()
 responses_in = ResponsesIn()
 quiz_out = QuizOut()
 items_out = ItemOut(many=True)
+
+
+class PageIn(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, None))
+
+
+class ImportOut(Schema):
+    id = fields.String()
+    filename = fields.String()
+    format = fields.String()
+    mode = fields.String()
+    status = fields.String()
+    total = fields.Integer()
+    processed = fields.Integer()
+    failed = fields.Integer()
+    errors = fields.List(fields.Dict())
+    summary = fields.Dict()
+    message = fields.String()
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    percent = fields.Method("get_percent")
+    rate_per_s = fields.Method("get_rate")
+    eta_s = fields.Method("get_eta")
+
+    def get_percent(self, job: Any) -> float:
+        return progress_of(job).percent
+
+    def get_rate(self, job: Any) -> float | None:
+        return progress_of(job).rate_per_s
+
+    def get_eta(self, job: Any) -> float | None:
+        return progress_of(job).eta_s
+
+
+class ImportSummaryOut(ImportOut):
+    class Meta:
+        exclude = ("errors",)
+
+
+class ProductOut(Schema):
+    id = fields.String(attribute="external_id")
+    title = fields.String()
+    description = fields.String()
+    brand = fields.String()
+    category = fields.String()
+    tags = fields.List(fields.String())
+    price = fields.Float(allow_none=True)
+    currency = fields.String()
+    url = fields.String()
+    image_url = fields.String()
+    available = fields.Boolean()
+    attributes = fields.Dict()
+
+
+page_in = PageIn()
+import_out = ImportOut()
+imports_out = ImportSummaryOut(many=True)
+products_out = ProductOut(many=True)

@@ -1,6 +1,8 @@
 """SQLAlchemy models; import them from here."""
 
+from .admin_user import AdminUser
 from .base import Base, new_public_id, utcnow
+from .catalog_import import CatalogImport, ImportMode, ImportStatus
 from .consent import ConsentAction, ConsentRecord, LedgerViolation
 from .merchant import ApiKey, Merchant
 from .product import Product
@@ -8,6 +10,10 @@ from .profile import Profile
 from .quiz_definition import QuizDefinition
 
 __all__ = [
+    "AdminUser",
+    "CatalogImport",
+    "ImportMode",
+    "ImportStatus",
     "ApiKey",
     "Base",
     "ConsentAction",

@@ -23,6 +23,8 @@ class Merchant(Base):
     catalog_version: Mapped[int] = mapped_column(default=0)
     # Folder name of the index version processes should serve (None until first built).
     active_index: Mapped[str | None] = mapped_column(sa.String(64))
+    # Column mapping for generic CSV/JSON catalogs, set once in the admin: our field -> theirs.
+    column_mapping: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict, server_default="{}")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="merchant", cascade="all, delete-orphan")
@@ -39,5 +41,10 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
+
+    @property
+    def active(self) -> bool:
+        """Return whether the key still authenticates."""
+        return self.revoked_at is None
 
     merchant: Mapped[Merchant] = relationship(back_populates="api_keys")

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from wtforms import (
     BooleanField,
     Field,
+    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -27,6 +28,7 @@ from ..quiz_schema import Question, Quiz, Section
 class ConsentForm(FlaskForm):
     """The explainer's choices: three equally prominent ways to decide, nothing pre-ticked."""
 
+    explainer_version = HiddenField()
     profile = BooleanField("Keep my profile")
     email = BooleanField("Email")
     sms = BooleanField("SMS")

@@ -15,6 +15,7 @@ from ..models import Merchant
 from ..subjects import Subject, read_token
 from . import bp
 from .forms import ConsentChangeForm, DeleteForm
+from .state import forget
 
 
 def _subject_or_404(token: str) -> tuple[Subject, Merchant]:
@@ -78,5 +79,6 @@ def privacy_delete(token: str) -> ResponseReturnValue:
         abort(400, description="The form expired; please reload the page and try again.")
     with transaction():
         profiles.erase(merchant, subject.subject_id, merchant_explainer(merchant), source="site")
+    forget(merchant.slug)
     flash("Your data is deleted and every consent withdrawn. Only the record of that withdrawal remains.")
     return redirect(url_for(".privacy", token=token))

@@ -1,4 +1,8 @@
-"""The shopper's quiz progress, kept in the signed session cookie (never in the database)."""
+"""The shopper's quiz progress, kept in the signed session cookie for the length of the quiz session.
+
+The cookie is a browser-session cookie: it ends when the browser closes, or when the shopper
+deletes their data. Nothing here reaches the database unless `profile` is granted.
+"""
 
 from __future__ import annotations
 
@@ -31,3 +35,10 @@ def save_progress(slug: str, progress: QuizProgress) -> None:
     all_progress = dict(session.get(KEY, {}))
     all_progress[slug] = {"token": progress.token, "answers": progress.answers}
     session[KEY] = all_progress
+
+
+def forget(slug: str) -> None:
+    """Drop everything this browser holds about the quiz at ``slug``."""
+    all_progress = dict(session.get(KEY, {}))
+    if all_progress.pop(slug, None) is not None:
+        session[KEY] = all_progress

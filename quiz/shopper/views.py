@@ -6,15 +6,23 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import merchants, quizzes
-from ..answers import AnswerError, clean_answers
-from ..consent import ConsentState, current_state, record_decision
+from ..answers import clean_answers
+from ..consent import ConsentState, record_decision
 from ..db import transaction
 from ..explainer import merchant_explainer
 from ..models import Merchant
-from ..quiz_schema import Quiz
+from ..quiz_flow import (
+    answers_before,
+    consent_for_token,
+    first_incomplete,
+    known_answers,
+    next_section,
+    previous_section,
+    with_section,
+)
 from ..recommendations import recommend
-from ..responses import submit
-from ..subjects import Subject, issue_token, read_token
+from ..responses import store_profile
+from ..subjects import Subject, issue_token
 from . import bp
 from .forms import ConsentForm, asked_questions, section_form
 from .state import QuizProgress, load_progress, save_progress
@@ -30,13 +38,13 @@ def home() -> ResponseReturnValue:
 def explainer(slug: str) -> ResponseReturnValue:
     """Show what is collected and why, and ask for a decision."""
     merchant = merchants.get_or_404(slug)
-    return _render_explainer(merchant, ConsentForm())
+    return _render_explainer(merchant, ConsentForm(explainer_version=merchant_explainer(merchant).version))
 
 
 def _render_explainer(merchant: Merchant, form: ConsentForm, status: int = 200) -> ResponseReturnValue:
-    return render_template(
-        "shopper/explainer.html", merchant=merchant, explainer=merchant_explainer(merchant), form=form
-    ), status
+    explainer = merchant_explainer(merchant)
+    form.explainer_version.data = explainer.version
+    return render_template("shopper/explainer.html", merchant=merchant, explainer=explainer, form=form), status
 
 
 @bp.post("/m/<slug>/consent")
@@ -46,32 +54,32 @@ def decide(slug: str) -> ResponseReturnValue:
     form = ConsentForm()
     if not form.validate_on_submit():
         return _render_explainer(merchant, form, 400)
+    explainer = merchant_explainer(merchant)
+    if form.explainer_version.data != explainer.version:
+        flash("This explanation changed while you were reading it. Please read it again and choose.")
+        return _render_explainer(merchant, ConsentForm(formdata=None), 409)
     with transaction():
-        record = record_decision(merchant, form.purposes(), merchant_explainer(merchant), source="site")
+        record = record_decision(merchant, form.purposes(), explainer, source="site")
     save_progress(slug, QuizProgress(issue_token(Subject(record.subject_id, merchant.id))))
     first = quizzes.live_quiz(merchant).sections[0].id
     return redirect(url_for(".section", slug=slug, section_id=first))
 
 
 def _consented(merchant: Merchant) -> tuple[QuizProgress, ConsentState] | None:
-    """Return the shopper's progress and consent when they may take the quiz."""
+    """Return the shopper's progress and consent when they may take this merchant's quiz."""
     progress = load_progress(merchant.slug)
-    subject = read_token(progress.token) if progress else None
-    if progress is None or subject is None or subject.merchant_id != merchant.id:
+    found = consent_for_token(progress.token if progress else None)
+    if progress is None or found is None:
         return None
-    state = current_state(merchant.id, subject.subject_id)
-    if state is None or not state.allows("recommendations"):
+    subject, state = found
+    if subject.merchant_id != merchant.id or not state.allows("recommendations"):
         return None
     return progress, state
 
 
-def _first_incomplete(quiz: Quiz, answers: dict[str, object]) -> str | None:
-    """Return the first section with a missing or invalid answer, if any."""
-    try:
-        clean_answers(quiz, answers, complete=True)
-    except AnswerError as exc:
-        return next((s.id for s in quiz.sections if any(q.id in exc.fields for q in s.questions)), quiz.sections[0].id)
-    return None
+def _to_explainer(slug: str) -> ResponseReturnValue:
+    flash("Please make a choice about your data first.")
+    return redirect(url_for(".explainer", slug=slug))
 
 
 @bp.route("/m/<slug>/quiz/<section_id>", methods=["GET", "POST"])
@@ -80,44 +88,44 @@ def section(slug: str, section_id: str) -> ResponseReturnValue:
     merchant = merchants.get_or_404(slug)
     allowed = _consented(merchant)
     if allowed is None:
-        flash("Please make a choice about your data first.")
-        return redirect(url_for(".explainer", slug=slug))
+        return _to_explainer(slug)
     progress, consent = allowed
     quiz = quizzes.live_quiz(merchant)
     current = quiz.section(section_id)
     if current is None:
         return redirect(url_for(".section", slug=slug, section_id=quiz.sections[0].id))
-    index = quiz.sections.index(current)
-    earlier_ids = {q.id for s in quiz.sections[:index] for q in s.questions}
-    earlier = {k: v for k, v in progress.answers.items() if k in earlier_ids}
+    progress.answers = known_answers(quiz, progress.answers)
+    earlier = answers_before(quiz, current, progress.answers)
     form = section_form(quiz, current, progress.answers)
     if form.is_submitted():
         cleaned = form.clean(earlier)
         if cleaned is not None:
-            own = {q.id for q in current.questions}
-            progress.answers = {k: v for k, v in progress.answers.items() if k not in own} | cleaned
+            progress.answers = with_section(current, progress.answers, cleaned)
             save_progress(slug, progress)
-            if index + 1 < len(quiz.sections):
-                return redirect(url_for(".section", slug=slug, section_id=quiz.sections[index + 1].id))
-            return _finish(merchant, quiz, progress, consent)
+            following = next_section(quiz, current)
+            if following is not None:
+                return redirect(url_for(".section", slug=slug, section_id=following.id))
+            return _finish(merchant, progress, consent)
+    previous = previous_section(quiz, current)
     return render_template(
         "shopper/section.html",
         merchant=merchant,
         quiz=quiz,
         section=current,
         form=form,
-        step=index + 1,
-        previous=quiz.sections[index - 1].id if index else None,
+        step=quiz.sections.index(current) + 1,
+        previous=previous.id if previous else None,
         asked=asked_questions(current, earlier),
     ), (422 if form.errors else 200)
 
 
-def _finish(merchant: Merchant, quiz: Quiz, progress: QuizProgress, consent: ConsentState) -> ResponseReturnValue:
-    missing = _first_incomplete(quiz, progress.answers)
+def _finish(merchant: Merchant, progress: QuizProgress, consent: ConsentState) -> ResponseReturnValue:
+    """Keep the profile (with consent) and show the results; the search itself runs there."""
+    quiz = quizzes.live_quiz(merchant)
+    missing = first_incomplete(quiz, progress.answers)
     if missing is not None:
-        return redirect(url_for(".section", slug=merchant.slug, section_id=missing))
-    answers = clean_answers(quiz, progress.answers, complete=True)
-    submit(merchant, consent, quiz, answers, current_app.config["RECOMMENDATION_LIMIT"])
+        return redirect(url_for(".section", slug=merchant.slug, section_id=missing.id))
+    store_profile(merchant, consent, quiz, clean_answers(quiz, progress.answers, complete=True))
     return redirect(url_for(".results", slug=merchant.slug))
 
 
@@ -127,14 +135,16 @@ def results(slug: str) -> ResponseReturnValue:
     merchant = merchants.get_or_404(slug)
     allowed = _consented(merchant)
     if allowed is None:
-        return redirect(url_for(".explainer", slug=slug))
+        return _to_explainer(slug)
     progress, consent = allowed
     quiz = quizzes.live_quiz(merchant)
-    missing = _first_incomplete(quiz, progress.answers)
+    answers = known_answers(quiz, progress.answers)
+    missing = first_incomplete(quiz, answers)
     if missing is not None:
-        return redirect(url_for(".section", slug=slug, section_id=missing))
-    answers = clean_answers(quiz, progress.answers, complete=True)
-    result = recommend(merchant, quiz, answers, current_app.config["RECOMMENDATION_LIMIT"])
+        return redirect(url_for(".section", slug=slug, section_id=missing.id))
+    result = recommend(
+        merchant, quiz, clean_answers(quiz, answers, complete=True), current_app.config["RECOMMENDATION_LIMIT"]
+    )
     return render_template(
         "shopper/results.html",
         merchant=merchant,

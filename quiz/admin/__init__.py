@@ -1,0 +1,7 @@
+"""Merchant admin pages under /admin."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from . import catalog, keys, session  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,70 @@
+"""API keys: list by prefix, create, rotate, revoke."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from .. import api_keys
+from ..db import transaction
+from ..models import ApiKey
+from . import bp
+from .auth import admin_required, current_merchant
+from .forms import ActionForm
+
+
+def _key_or_404(key_id: int) -> ApiKey:
+    key = api_keys.get_key(current_merchant(), key_id)
+    if key is None:
+        abort(404, description="No such key.")
+    return key
+
+
+def _show_once(key: str) -> None:
+    flash(f"New API key (shown only now, copy it): {key}", "secret")
+
+
+@bp.get("/keys")
+@admin_required
+def key_list() -> ResponseReturnValue:
+    """List the merchant's API keys by prefix."""
+    merchant = current_merchant()
+    return render_template("admin/keys.html", merchant=merchant, keys=api_keys.list_keys(merchant), form=ActionForm())
+
+
+@bp.post("/keys")
+@admin_required
+def key_create() -> ResponseReturnValue:
+    """Create a new API key."""
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    with transaction():
+        _, key = api_keys.issue(current_merchant())
+    _show_once(key)
+    return redirect(url_for("admin.key_list"))
+
+
+@bp.post("/keys/<int:key_id>/rotate")
+@admin_required
+def key_rotate(key_id: int) -> ResponseReturnValue:
+    """Revoke a key and issue its replacement."""
+    key = _key_or_404(key_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    with transaction():
+        new = api_keys.rotate(current_merchant(), key)
+    _show_once(new)
+    return redirect(url_for("admin.key_list"))
+
+
+@bp.post("/keys/<int:key_id>/revoke")
+@admin_required
+def key_revoke(key_id: int) -> ResponseReturnValue:
+    """Revoke a key at once."""
+    key = _key_or_404(key_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    with transaction():
+        api_keys.revoke(key)
+    flash(f"Key {key.prefix}… is revoked.")
+    return redirect(url_for("admin.key_list"))

@@ -1,0 +1,56 @@
+"""Merchant API: the quiz definition and stored profiles."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+from marshmallow import ValidationError
+
+from .. import profiles, quizzes
+from ..db import transaction
+from ..errors import ApiError
+from . import bp
+from .auth import current_merchant, merchant_required
+from .parsing import json_body
+from .schemas import page_in
+
+
+@bp.get("/quiz")
+@merchant_required
+def get_definition() -> ResponseReturnValue:
+    """Return the live quiz definition as stored (signals included) and its version."""
+    row = quizzes.live_definition(current_merchant())
+    return jsonify({"version": row.version, "definition": row.definition})
+
+
+@bp.put("/quiz")
+@merchant_required
+def put_definition() -> ResponseReturnValue:
+    """Publish a new quiz version; 422 with a message per path when it is invalid."""
+    body = json_body()
+    definition = body.get("definition", body)
+    try:
+        with transaction():
+            row = quizzes.publish(current_merchant(), definition)
+    except ValidationError as exc:
+        raise ApiError(422, "The quiz definition is invalid; the live quiz is unchanged.", exc.messages) from exc
+    return jsonify({"version": row.version})
+
+
+@bp.get("/profiles")
+@merchant_required
+def list_profiles() -> ResponseReturnValue:
+    """Return one page of stored profiles."""
+    args = page_in.load(request.args)
+    rows, total = profiles.page(current_merchant(), args["limit"], args["offset"])
+    return jsonify({"items": [profiles.summary(p) for p in rows], "total": total, **args})
+
+
+@bp.get("/profiles/<profile_id>")
+@merchant_required
+def get_profile(profile_id: str) -> ResponseReturnValue:
+    """Return one stored profile with its current consents."""
+    profile = profiles.get_by_id(current_merchant(), profile_id)
+    if profile is None:
+        raise ApiError(404, "No such profile.")
+    return jsonify(profiles.summary(profile, detail=True))

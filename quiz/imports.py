@@ -1,0 +1,236 @@
+"""Catalog imports: accept a file, then run it as a job with progress, never half-applied."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from recommender.importers import FORMATS, CatalogFormatError, ParsedCatalog, parse_catalog
+
+from .catalog import SyncMode, apply_sync, embed_plan, plan_sync, rebuild_index
+from .db import get_session, transaction
+from .models import CatalogImport, Merchant, utcnow
+
+logger = logging.getLogger(__name__)
+
+MODES = ("full", "upsert")
+MAX_STORED_ERRORS = 5000
+# A running import reports progress at least every few seconds; silence this long means
+# its process died (killed, crashed, restarted) and the import will never finish.
+STALE_AFTER = dt.timedelta(minutes=2)
+INTERRUPTED = (
+    "The import was interrupted (the process running it stopped). The previous catalog is still live; upload again."
+)
+
+
+class ImportRejected(ValueError):
+    """The upload cannot be imported; ``field`` names the form field at fault."""
+
+    def __init__(self, message: str, field: str = "file") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """Derived progress figures of an import."""
+
+    percent: float
+    rate_per_s: float | None
+    eta_s: float | None
+
+
+def upload_folder() -> Path:
+    """Return the folder keeping uploaded files until their import has run."""
+    folder = Path(current_app.instance_path) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def create_import(
+    merchant: Merchant, data: bytes, filename: str, format: str | None = None, mode: str = "upsert"
+) -> CatalogImport:
+    """Check an upload and queue it; raise :class:`ImportRejected` and store nothing if it is no catalog."""
+    if format is not None and format not in FORMATS:
+        raise ImportRejected(f"Unknown format {format!r}; use one of: {', '.join(FORMATS)}.", "format")
+    if mode not in MODES:
+        raise ImportRejected(f"Unknown mode {mode!r}; use 'full' or 'upsert'.", "mode")
+    if not data:
+        raise ImportRejected("The file is empty.")
+    parsed = _parse(merchant, data, filename, format)
+    with transaction() as session:
+        job = CatalogImport(
+            merchant_id=merchant.id,
+            filename=Path(filename or "catalog").name[:300],
+            format=parsed.format,
+            mode=mode,
+            status="queued",
+            total=parsed.total,
+            failed=parsed.total - len(parsed.records),
+            errors=_error_dicts(parsed),
+        )
+        session.add(job)
+        session.flush()
+        (upload_folder() / job.id).write_bytes(data)
+    return job
+
+
+def _parse(merchant: Merchant, data: bytes, filename: str | None, format: str | None) -> ParsedCatalog:
+    try:
+        return parse_catalog(data, format=format, filename=filename, mapping=merchant.column_mapping or None)
+    except CatalogFormatError as exc:
+        raise ImportRejected(str(exc)) from exc
+
+
+def _error_dicts(parsed: ParsedCatalog) -> list[dict[str, object]]:
+    return [{"row": e.row, "field": e.field, "message": e.message} for e in parsed.errors[:MAX_STORED_ERRORS]]
+
+
+def get_import(merchant: Merchant, import_id: str) -> CatalogImport | None:
+    """Return the merchant's import with ``import_id`` (None for another merchant's)."""
+    job = get_session().scalar(
+        sa.select(CatalogImport).where(CatalogImport.id == import_id, CatalogImport.merchant_id == merchant.id)
+    )
+    if job is not None:
+        fail_stale(job)
+    return job
+
+
+def list_imports(merchant: Merchant, limit: int = 50) -> list[CatalogImport]:
+    """Return the merchant's latest imports, newest first."""
+    return list(
+        get_session().scalars(
+            sa.select(CatalogImport)
+            .where(CatalogImport.merchant_id == merchant.id)
+            .order_by(CatalogImport.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def progress_of(job: CatalogImport) -> ImportProgress:
+    """Return percent done, products per second and seconds left, as far as known."""
+    percent = 100.0 if job.status == "done" else (100.0 * job.processed / job.total if job.total else 0.0)
+    if job.started_at is None or job.processed == 0:
+        return ImportProgress(round(percent, 1), None, None)
+    end = job.finished_at or utcnow()
+    elapsed = max((_aware(end) - _aware(job.started_at)).total_seconds(), 1e-3)
+    rate = job.processed / elapsed
+    eta = None if job.status != "running" else max(job.total - job.processed, 0) / rate
+    return ImportProgress(round(percent, 1), round(rate, 1), None if eta is None else round(eta, 1))
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """Return ``moment`` as UTC-aware (SQLite hands back naive datetimes)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def run_import(import_id: str, on_progress: Callable[[int, int], None] | None = None) -> CatalogImport:
+    """Run a queued import to the end: embed what changed, then swap catalog and index in at once.
+
+    Any failure leaves the previous catalog and index serving and marks the import failed.
+    """
+    session = get_session()
+    with transaction():
+        # Claim the job atomically: of two processes that see it queued, only one runs it.
+        claimed = session.execute(
+            sa.update(CatalogImport)
+            .where(CatalogImport.id == import_id, CatalogImport.status == "queued")
+            .values(status="running", started_at=utcnow(), heartbeat_at=utcnow(), worker=this_worker())
+        ).rowcount
+    if not claimed:
+        raise LookupError(f"import {import_id} is not waiting to run")
+    job = session.get(CatalogImport, import_id, populate_existing=True)
+    merchant = session.get(Merchant, job.merchant_id) if job else None
+    assert job is not None and merchant is not None
+    try:
+        summary = _run(job, merchant, on_progress)
+    except Exception as exc:
+        session.rollback()
+        logger.exception("import %s failed", import_id)
+        with transaction():
+            job = session.get(CatalogImport, import_id)
+            job.status, job.finished_at = "failed", utcnow()
+            job.message = f"The import stopped: {exc}. The previous catalog is still live."
+        return job
+    finally:
+        (upload_folder() / import_id).unlink(missing_ok=True)
+    logger.info("import %s done: %s", import_id, summary)
+    return job
+
+
+def _run(job: CatalogImport, merchant: Merchant, on_progress: Callable[[int, int], None] | None) -> dict[str, int]:
+    parsed = _parse(merchant, (upload_folder() / job.id).read_bytes(), job.filename, job.format)
+    plan = plan_sync(merchant, parsed.records)
+    skipped = job.total - len(parsed.records)
+    done = skipped + len(parsed.records) - len(plan.needs_embedding())
+    _report(job, done, on_progress)
+    last = time.monotonic()
+
+    def advance(batch: int) -> None:
+        nonlocal done, last
+        done += batch
+        if time.monotonic() - last >= 0.5 or done >= job.total:
+            _report(job, done, on_progress)
+            last = time.monotonic()
+
+    embed_plan(plan, advance)
+    with transaction():
+        mode: SyncMode = "full" if job.mode == "full" else "upsert"
+        summary = apply_sync(merchant, plan, mode)
+        version = rebuild_index(merchant) if summary.created or summary.updated or summary.deactivated else None
+        job.status, job.finished_at, job.processed = "done", utcnow(), job.total
+        job.summary = {**summary.__dict__, "index_version": version}
+    return job.summary
+
+
+def _report(job: CatalogImport, processed: int, on_progress: Callable[[int, int], None] | None) -> None:
+    with transaction():
+        job.processed, job.heartbeat_at = processed, utcnow()
+    if on_progress:
+        on_progress(processed, job.total)
+
+
+def this_worker() -> str:
+    """Return "host:pid" of this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _runner_is_dead(job: CatalogImport) -> bool:
+    """Return whether the process running ``job`` is gone (or silent for too long)."""
+    host, _, pid = job.worker.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)  # signal 0 only asks whether the process exists
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # alive, but someone else's
+            return False
+    return job.heartbeat_at is None or utcnow() - _aware(job.heartbeat_at) > STALE_AFTER
+
+
+def fail_stale(job: CatalogImport) -> bool:
+    """Mark a running import whose process died as failed; return whether it was."""
+    if job.status != "running" or not _runner_is_dead(job):
+        return False
+    with transaction():
+        job.status, job.finished_at, job.message = "failed", utcnow(), INTERRUPTED
+    return True
+
+
+def recover_interrupted() -> tuple[int, list[str]]:
+    """Fail imports left running by dead processes; return how many, and the queued ids to resume."""
+    session = get_session()
+    running = list(session.scalars(sa.select(CatalogImport).where(CatalogImport.status == "running")))
+    failed = sum(fail_stale(job) for job in running)
+    queued = list(session.scalars(sa.select(CatalogImport.id).where(CatalogImport.status == "queued")))
+    return failed, queued

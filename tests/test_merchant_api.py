@@ -1,0 +1,161 @@
+"""The merchant API: catalog imports from real exports, products, quiz publishing, keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from quiz.db import get_session
+from quiz.models import CatalogImport, Product
+
+from .conftest import SHARED_DATA, make_app
+from .helpers import bearer, full_answers, grant, make_merchant, upload, wait_for_import
+
+CATALOGS = SHARED_DATA / "catalogs"
+needs_shared = pytest.mark.skipif(not CATALOGS.is_dir(), reason="../shared/data/catalogs is not beside the checkout")
+
+GENERIC = (
+    b"sku,name,price,link,category\n"
+    b"A1,Trail Mug,12.50,https://shop.test/a1,Kitchen\n"
+    b"A2,,9.00,https://shop.test/a2,Kitchen\n"
+    b"A3,Camp Spork,cheap,https://shop.test/a3,Kitchen\n"
+    b"A1,Trail Mug Again,12.50,https://shop.test/a1b,Kitchen\n"
+    b"A4,Enamel Plate,8.00,not a url,Kitchen\n"
+    b"A5,Titanium Pot,45.00,https://shop.test/a5,Cookware\n"
+)
+
+
+def count(app: Flask, model: type, **where: object) -> int:
+    with app.app_context():
+        query = sa.select(sa.func.count()).select_from(model)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return get_session().scalar(query)
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    ("path", "fmt", "products"),
+    [
+        ("shopify/apparel.csv", "shopify", 20),
+        ("shopify/home-and-garden.csv", "shopify", 20),
+        ("google_merchant/newluckypharma_google-merchant-feed.xml", "google_merchant", 60),
+    ],
+)
+def test_real_exports_import_and_become_searchable(
+    app: Flask, client: FlaskClient, path: str, fmt: str, products: int
+) -> None:
+    shop = make_merchant(app, "real-" + fmt.replace("_", "-"))
+    response = upload(client, shop.api_key, Path(path).name, (CATALOGS / path).read_bytes())
+    assert response.status_code == 202, response.json
+    assert response.json["format"] == fmt
+    status = wait_for_import(client, shop.api_key, response.json["id"])
+    assert status["status"] == "done", status
+    assert status["summary"]["created"] == products and status["processed"] == status["total"]
+    listed = client.get("/api/v1/products?limit=500", headers=bearer(shop.api_key)).json
+    assert listed["total"] == products
+    auth = grant(client, shop.merchant.slug)
+    items = client.post(
+        f"/api/v1/m/{shop.merchant.slug}/recommendations",
+        json={"answers": {"looking_for": listed["items"][0]["title"]}},
+        headers=auth,
+    ).json["items"]
+    assert items[0]["title"] == listed["items"][0]["title"]
+
+
+def test_row_errors_are_reported_and_good_rows_imported(app: Flask, client: FlaskClient) -> None:
+    shop = make_merchant(app, "generic")
+    response = upload(client, shop.api_key, "catalog.csv", GENERIC)
+    assert response.status_code == 202
+    status = wait_for_import(client, shop.api_key, response.json["id"])
+    assert status["status"] == "done"
+    problems = {(e["row"], e["field"]) for e in status["errors"]}
+    assert {(3, "title"), (4, "price"), (5, "id"), (6, "url")} <= problems
+    assert status["failed"] == 4
+    titles = {p["title"] for p in client.get("/api/v1/products", headers=bearer(shop.api_key)).json["items"]}
+    assert titles == {"Trail Mug", "Titanium Pot"}
+    csv_text = client.get(f"/api/v1/catalog/imports/{status['id']}/errors.csv", headers=bearer(shop.api_key))
+    assert csv_text.headers["Content-Disposition"].startswith("attachment")
+    assert csv_text.get_data(as_text=True).splitlines()[0] == "row,field,message"
+
+
+def test_not_a_catalog_is_rejected_and_changes_nothing(app: Flask, client: FlaskClient) -> None:
+    shop = make_merchant(app, "rejects")
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    for name, data in (("logo.png", png), ("empty.csv", b""), ("notes.csv", b"hello,world\n1,2\n")):
+        response = upload(client, shop.api_key, name, data)
+        assert response.status_code == 422, name
+        assert response.json["error"] and response.json["fields"]["file"]
+    missing = client.post("/api/v1/catalog/imports", headers=bearer(shop.api_key), data={})
+    assert missing.status_code == 422 and "file" in missing.json["fields"]
+    bad_mode = upload(client, shop.api_key, "c.csv", GENERIC, mode="replace")
+    assert bad_mode.status_code == 422 and "mode" in bad_mode.json["fields"]
+    bad_format = upload(client, shop.api_key, "c.csv", GENERIC, format="excel")
+    assert bad_format.status_code == 422 and "format" in bad_format.json["fields"]
+    assert count(app, CatalogImport, merchant_id=shop.merchant.id) == 0
+
+
+def test_oversized_upload_is_413_json(database_url: str, instance_path: Path, demo_loaded: None) -> None:
+    app = make_app(database_url, instance_path, MAX_CONTENT_LENGTH=2048)
+    shop = make_merchant(app, "big")
+    response = upload(app.test_client(), shop.api_key, "big.csv", GENERIC * 100)
+    assert response.status_code == 413
+    assert set(response.json) == {"error", "fields"}
+    from .conftest import _clean
+
+    _clean(app)
+
+
+def test_full_mode_retires_missing_products_and_upsert_keeps_them(app: Flask, client: FlaskClient) -> None:
+    shop = make_merchant(app, "modes")
+    first = b"id,title,price\nP1,Red Kettle,20\nP2,Blue Kettle,22\nP3,Green Kettle,24\n"
+    wait_for_import(client, shop.api_key, upload(client, shop.api_key, "a.csv", first).json["id"])
+    upsert = b"id,title,price\nP1,Red Kettle,19\n"
+    status = wait_for_import(client, shop.api_key, upload(client, shop.api_key, "b.csv", upsert).json["id"])
+    assert status["summary"]["updated"] == 1 and status["summary"]["embedded"] == 0
+    assert count(app, Product, merchant_id=shop.merchant.id, available=True) == 3
+    full = wait_for_import(client, shop.api_key, upload(client, shop.api_key, "c.csv", upsert, mode="full").json["id"])
+    assert full["summary"]["deactivated"] == 2
+    assert count(app, Product, merchant_id=shop.merchant.id, available=True) == 1
+
+
+def test_api_key_is_required_and_revocation_is_immediate(app: Flask, client: FlaskClient) -> None:
+    shop = make_merchant(app, "keys")
+    assert client.get("/api/v1/products").status_code == 401
+    assert client.get("/api/v1/products", headers=bearer("atk_wrong")).status_code == 401
+    assert client.get("/api/v1/products", headers=bearer(shop.api_key)).status_code == 200
+    from quiz import api_keys
+    from quiz.db import transaction
+
+    with app.app_context(), transaction():
+        [key] = api_keys.list_keys(shop.merchant)
+        api_keys.revoke(key)
+    assert client.get("/api/v1/products", headers=bearer(shop.api_key)).status_code == 401
+
+
+def test_publishing_a_quiz_checks_it_and_versions_it(app: Flask, client: FlaskClient) -> None:
+    shop = make_merchant(app, "quizzer")
+    current = client.get("/api/v1/quiz", headers=bearer(shop.api_key)).json
+    definition = current["definition"]
+    definition["title"] = "Find your tea"
+    ok = client.put("/api/v1/quiz", json={"definition": definition}, headers=bearer(shop.api_key))
+    assert ok.status_code == 200 and ok.json["version"] == 2
+    definition["sections"][0]["questions"][1]["type"] = "dropdown"
+    bad = client.put("/api/v1/quiz", json={"definition": definition}, headers=bearer(shop.api_key))
+    assert bad.status_code == 422 and "sections[0].questions[1].type" in bad.json["fields"]
+    live = client.get(f"/api/v1/m/{shop.merchant.slug}/quiz").json
+    assert live["version"] == 2 and live["title"] == "Find your tea"
+
+
+def test_profiles_api_lists_only_consented_profiles(app: Flask, client: FlaskClient) -> None:
+    demo_key = make_merchant(app, "other").api_key
+    assert client.get("/api/v1/profiles", headers=bearer(demo_key)).json["total"] == 0
+    auth = grant(client, "other", profile=True)
+    shop_answers = full_answers(categories=["any"])
+    client.post("/api/v1/m/other/responses", json={"answers": shop_answers}, headers=auth)
+    # "other" has no catalog: the response fails before anything is stored.
+    assert client.get("/api/v1/profiles", headers=bearer(demo_key)).json["total"] == 0
