@@ -26,6 +26,8 @@ from .search import get_embedder, index_store_for
 logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 64
+# Texts per model call: large enough to keep the model busy, small enough for live progress.
+EMBED_CHUNK = 512
 SyncMode = Literal["full", "upsert"]
 Progress = Callable[[int], None]
 
@@ -74,16 +76,20 @@ def plan_sync(merchant: Merchant, records: Sequence[ProductRecord]) -> SyncPlan:
 
 
 def embed_plan(plan: SyncPlan, progress: Progress | None = None) -> None:
-    """Embed the plan's new and changed texts, reporting each finished batch's size."""
-    pending = plan.needs_embedding()
+    """Embed the plan's new and changed texts, reporting each finished chunk's size.
+
+    Texts go to the model longest first, so each batch pads to a similar length (in file
+    order, one long description makes a whole batch of short titles pay for its padding).
+    """
+    pending = sorted(plan.needs_embedding(), key=lambda i: len(plan.documents[i]), reverse=True)
     embedder = get_embedder()
-    for start in range(0, len(pending), EMBED_BATCH):
-        batch = pending[start : start + EMBED_BATCH]
-        vectors = embedder.encode([plan.documents[i] for i in batch])
-        for i, vector in zip(batch, vectors, strict=True):
+    for start in range(0, len(pending), EMBED_CHUNK):
+        chunk = pending[start : start + EMBED_CHUNK]
+        vectors = embedder.encode([plan.documents[i] for i in chunk], batch_size=EMBED_BATCH)
+        for i, vector in zip(chunk, vectors, strict=True):
             plan.embeddings[i] = vector.astype(np.float32).tobytes()
         if progress:
-            progress(len(batch))
+            progress(len(chunk))
 
 
 def apply_sync(merchant: Merchant, plan: SyncPlan, mode: SyncMode = "upsert") -> SyncSummary:
