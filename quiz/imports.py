@@ -19,6 +19,7 @@ from recommender.importers import FORMATS, CatalogFormatError, ParsedCatalog, pa
 from .catalog import SyncMode, apply_sync, embed_plan, plan_sync, rebuild_index
 from .db import get_session, transaction
 from .models import CatalogImport, Merchant, utcnow
+from .quizzes import follow_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +188,10 @@ def _run(job: CatalogImport, merchant: Merchant, on_progress: Callable[[int, int
     with transaction():
         mode: SyncMode = "full" if job.mode == "full" else "upsert"
         summary = apply_sync(merchant, plan, mode)
-        version = rebuild_index(merchant) if summary.created or summary.updated or summary.deactivated else None
+        changed = bool(summary.created or summary.updated or summary.deactivated)
+        version = rebuild_index(merchant) if changed else None
+        if changed:
+            follow_catalog(merchant)
         job.status, job.finished_at, job.processed = "done", utcnow(), job.total
         job.summary = {**summary.__dict__, "index_version": version}
     return job.summary

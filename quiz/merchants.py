@@ -69,5 +69,5 @@ def create(slug: str, name: str, email: str | None = None, password: str | None 
     password = password or secrets.token_urlsafe(15)
     create_admin(merchant, email, password)
     _, key = api_keys.issue(merchant)
-    publish(merchant, default_definition())
+    publish(merchant, default_definition(), origin="default")
     return NewMerchant(merchant, key, email, password)

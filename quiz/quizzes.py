@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import re
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,11 +14,14 @@ import yaml
 from flask import current_app
 
 from .db import get_session
-from .models import Merchant, QuizDefinition
+from .models import Merchant, Product, QuizDefinition
 from .quiz_schema import Quiz, load_quiz
 
 DEFAULT_QUIZ = Path(__file__).parent / "content" / "default_quiz.yaml"
 CACHE = "attune.quizzes"
+# The default quiz's question whose options follow the catalog.
+CATEGORY_QUESTION = "categories"
+MAX_CATEGORY_OPTIONS = 12
 
 
 class NoQuiz(LookupError):
@@ -28,8 +34,10 @@ def default_definition() -> dict[str, Any]:
     return data
 
 
-def publish(merchant: Merchant, definition: Mapping[str, Any]) -> QuizDefinition:
+def publish(merchant: Merchant, definition: Mapping[str, Any], origin: str = "merchant") -> QuizDefinition:
     """Validate ``definition`` and store it as the merchant's next, live version.
+
+    ``origin`` is "default" for quizzes Attune generated, which keep following the catalog.
 
     Raises:
         marshmallow.ValidationError: with dotted paths; nothing is stored.
@@ -40,7 +48,11 @@ def publish(merchant: Merchant, definition: Mapping[str, Any]) -> QuizDefinition
         sa.select(sa.func.max(QuizDefinition.version)).where(QuizDefinition.merchant_id == merchant.id)
     )
     row = QuizDefinition(
-        merchant_id=merchant.id, version=(latest or 0) + 1, locale=quiz.locale, definition=dict(definition)
+        merchant_id=merchant.id,
+        version=(latest or 0) + 1,
+        locale=quiz.locale,
+        definition=dict(definition),
+        origin=origin,
     )
     session.add(row)
     session.flush()
@@ -69,3 +81,58 @@ def live_quiz(merchant: Merchant) -> Quiz:
         quiz = load_quiz(row.definition, version=row.version)
         cache[row.id] = quiz
     return quiz
+
+
+def follow_catalog(merchant: Merchant) -> QuizDefinition | None:
+    """Fit a generated quiz's category choices to the catalog; merchants' own quizzes stay as they are.
+
+    Options whose categories the catalog no longer has are dropped; categories without an
+    option get one, labelled with the category's name. Returns the new version, if any.
+    """
+    live = live_definition(merchant)
+    if live.origin != "default":
+        return None
+    definition = copy.deepcopy(live.definition)
+    for section in definition["sections"]:
+        for question in section["questions"]:
+            if question["id"] == CATEGORY_QUESTION:
+                question["options"] = _category_options(question["options"], catalog_categories(merchant))
+    if definition == live.definition:
+        return None
+    return publish(merchant, definition, origin="default")
+
+
+def _category_options(options: list[dict[str, Any]], categories: list[str]) -> list[dict[str, Any]]:
+    present = set(categories)
+
+    def still_fits(option: dict[str, Any]) -> bool:
+        signals = option.get("signals", {})
+        wanted = set(signals.get("categories", []))
+        return bool(signals.get("any")) or (bool(wanted) and wanted <= present)
+
+    kept = [o for o in options if still_fits(o)]
+    covered = {c for o in kept for c in o.get("signals", {}).get("categories", [])}
+    taken = {o["value"] for o in kept}
+    for category in categories:
+        if category not in covered:
+            value = _option_value(category, taken)
+            taken.add(value)
+            kept.append({"value": value, "label": category, "signals": {"categories": [category]}})
+    return kept
+
+
+def _option_value(category: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "_", category.lower()).strip("_")[:60] or "category"
+    value, n = base, 2
+    while value in taken:
+        value, n = f"{base}_{n}", n + 1
+    return value
+
+
+def catalog_categories(merchant: Merchant, limit: int = MAX_CATEGORY_OPTIONS) -> list[str]:
+    """Return the catalog's top-level categories of available products, most common first."""
+    rows = get_session().scalars(
+        sa.select(Product.category).where(Product.merchant_id == merchant.id, Product.available.is_(True))
+    )
+    counts = Counter(top for c in rows if (top := c.split(">")[0].strip()))
+    return [name for name, _ in counts.most_common(limit)]

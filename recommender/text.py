@@ -26,7 +26,7 @@ def item_document(item: CatalogItem) -> str:
     """Return the text embedded for a product: title first, then what describes it."""
     attrs = item.attributes or {}
     facets: list[str] = []
-    for key in ("activity", "style", "material", "gender"):
+    for key in ("activity", "style", "material", "materials", "gender"):
         value = attrs.get(key)
         if isinstance(value, (list, tuple)):
             facets.extend(str(v) for v in value)
@@ -57,7 +57,7 @@ def item_terms(item: CatalogItem) -> set[str]:
     """Return the stemmed words a keyword may match on: title, tags, category, facets."""
     attrs = item.attributes or {}
     parts: list[str] = [item.title, item.category, *item.tags]
-    for key in ("activity", "style", "material", "colours"):
+    for key in ("activity", "style", "material", "materials", "colours"):
         value = attrs.get(key)
         parts.extend(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v)
     return {stem(w) for w in _WORD.findall(" ".join(parts).lower())}

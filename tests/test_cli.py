@@ -61,3 +61,32 @@ def test_index_rebuild_of_unknown_merchant_fails_clearly(runner: FlaskCliRunner)
 def test_demo_load_is_idempotent(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0 and "already loaded" in result.output
+
+
+def test_catalog_import_shows_progress_and_a_summary(app: Flask, runner: FlaskCliRunner, tmp_path) -> None:
+    from .helpers import make_merchant
+
+    make_merchant(app, "clishop")
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text("id,title,price\nC1,Canvas Tote,25\nC2,,10\nC3,Cotton Cap,18\n")
+    result = runner.invoke(args=["catalog", "import", "--merchant", "clishop", str(catalog)])
+    assert result.exit_code == 0, result.output
+    assert "Importing catalog.csv" in result.output
+    assert result.output.strip().splitlines()[-1] == (
+        "catalog.csv: generic_csv, 3 products: 2 new, 0 updated, 0 unchanged, 0 made unavailable, "
+        "1 rows skipped (2 embedded)"
+    )
+
+
+def test_catalog_import_of_a_non_catalog_fails_with_one_line(app: Flask, runner: FlaskCliRunner, tmp_path) -> None:
+    from .helpers import make_merchant
+
+    make_merchant(app, "clifail")
+    junk = tmp_path / "notes.txt"
+    junk.write_text("dear diary\n")
+    result = runner.invoke(args=["catalog", "import", "--merchant", "clifail", str(junk)])
+    assert result.exit_code != 0
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: notes.txt: ")
+    unknown = runner.invoke(args=["catalog", "import", "--merchant", "ghost", str(junk)])
+    assert unknown.exit_code != 0 and "no merchant 'ghost'" in unknown.output

@@ -44,6 +44,7 @@ def count(app: Flask, model: type, **where: object) -> int:
         ("shopify/apparel.csv", "shopify", 20),
         ("shopify/home-and-garden.csv", "shopify", 20),
         ("google_merchant/newluckypharma_google-merchant-feed.xml", "google_merchant", 60),
+        ("woocommerce/classic-commerce_sample_products.csv", "woocommerce", 15),
     ],
 )
 def test_real_exports_import_and_become_searchable(
@@ -159,3 +160,25 @@ def test_profiles_api_lists_only_consented_profiles(app: Flask, client: FlaskCli
     client.post("/api/v1/m/other/responses", json={"answers": shop_answers}, headers=auth)
     # "other" has no catalog: the response fails before anything is stored.
     assert client.get("/api/v1/profiles", headers=bearer(demo_key)).json["total"] == 0
+
+
+@needs_shared
+def test_a_generated_quiz_follows_the_catalog_and_a_merchants_own_does_not(app: Flask, client: FlaskClient) -> None:
+    pharma = make_merchant(app, "pharma")
+    feed = (CATALOGS / "google_merchant/newluckypharma_google-merchant-feed.xml").read_bytes()
+    wait_for_import(client, pharma.api_key, upload(client, pharma.api_key, "feed.xml", feed).json["id"])
+    quiz = client.get("/api/v1/m/pharma/quiz").json
+    [categories] = [q for s in quiz["sections"] for q in s["questions"] if q["id"] == "categories"]
+    labels = [o["label"] for o in categories["options"]]
+    assert labels[0] == "Any category" and "Health & Beauty" in labels
+    assert "Jackets and outerwear" not in labels
+    auth = grant(client, "pharma")
+    answers = {"categories": [categories["options"][1]["value"]], "looking_for": "allergy relief"}
+    items = client.post("/api/v1/m/pharma/recommendations", json={"answers": answers}, headers=auth).json["items"]
+    assert items and all(i["category"].startswith(labels[1]) for i in items)
+
+    own = make_merchant(app, "ownquiz")
+    definition = client.get("/api/v1/quiz", headers=bearer(own.api_key)).json["definition"]
+    client.put("/api/v1/quiz", json={"definition": definition}, headers=bearer(own.api_key))
+    wait_for_import(client, own.api_key, upload(client, own.api_key, "feed.xml", feed).json["id"])
+    assert client.get("/api/v1/m/ownquiz/quiz").json["version"] == 2, "the merchant's own quiz is left alone"
