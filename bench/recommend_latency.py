@@ -5,8 +5,8 @@ Run: `make bench` (or `.venv/bin/python bench/recommend_latency.py [--requests 2
 Builds a throwaway instance with the demo merchant, then for each of N distinct shopper
 needs (real WANDS queries when ../shared/data is present) times, interleaved:
   encode   model.encode([text]) alone: the physical floor of one request
-  server   took_ms reported by POST /api/v1/m/demo/recommendations (validation, preference
-           query, embedding, FAISS search, filters, reasons)
+  server   took_ms reported by POST /api/v1/m/demo/recommendations (preference query,
+           embedding, FAISS search, filters, reasons; answer validation comes before it)
   request  the whole in-process request through Flask, as seen by the caller
 and prints p50/p95 of each and the ratio to encode. Target: server p50 within 1.5x encode p50.
 """

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
 @dataclass(frozen=True)
-class CatalogItem:
-    """One product as the recommender sees it."""
+class ProductRecord:
+    """A product as read from a catalog file, before it has a database id."""
 
-    id: int
+    external_id: str
     title: str
-    external_id: str = ""
     description: str = ""
     brand: str = ""
     category: str = ""
@@ -29,6 +28,17 @@ class CatalogItem:
     def top_category(self) -> str:
         """Return the first segment of the category path ("Outerwear" of "Outerwear > Fleece")."""
         return self.category.split(">")[0].strip()
+
+    def as_item(self, item_id: int = 0) -> CatalogItem:
+        """Return the record as a :class:`CatalogItem` with the given id."""
+        return CatalogItem(**{f.name: getattr(self, f.name) for f in fields(self)}, id=item_id)
+
+
+@dataclass(frozen=True)
+class CatalogItem(ProductRecord):
+    """A stored product as the recommender sees it: a record with its database id."""
+
+    id: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,39 +99,3 @@ class Recommendation:
     item_id: int
     score: float
     reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ProductRecord:
-    """A product as read from a catalog file, before it has a database id."""
-
-    external_id: str
-    title: str
-    description: str = ""
-    brand: str = ""
-    category: str = ""
-    tags: tuple[str, ...] = ()
-    price: float | None = None
-    currency: str = "USD"
-    url: str = ""
-    image_url: str = ""
-    available: bool = True
-    attributes: Mapping[str, Any] = field(default_factory=dict)
-
-    def as_item(self, item_id: int = 0) -> CatalogItem:
-        """Return the record as a :class:`CatalogItem` with the given id."""
-        return CatalogItem(
-            id=item_id,
-            title=self.title,
-            external_id=self.external_id,
-            description=self.description,
-            brand=self.brand,
-            category=self.category,
-            tags=self.tags,
-            price=self.price,
-            currency=self.currency,
-            url=self.url,
-            image_url=self.image_url,
-            available=self.available,
-            attributes=self.attributes,
-        )

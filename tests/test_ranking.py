@@ -9,23 +9,27 @@ from recommender.index_store import VectorIndex, build_index
 from recommender.ranking import budget_reason, explain, passes_filters
 
 JACKET = CatalogItem(
-    1,
-    "Storm Rain Jacket",
+    id=1,
+    external_id="J",
+    title="Storm Rain Jacket",
     category="Outerwear > Rain Jackets",
     price=120.0,
     tags=("waterproof", "hiking"),
     attributes={"style": ["technical"]},
 )
 BOOTS = CatalogItem(
-    2,
-    "Ridge Hiking Boots",
+    id=2,
+    external_id="B",
+    title="Ridge Hiking Boots",
     category="Footwear > Hiking Boots",
     price=180.0,
     tags=("hiking",),
     attributes={"style": ["classic"]},
 )
-SOCKS = CatalogItem(3, "Merino Socks", category="Clothing > Socks", price=18.0, tags=("warm",))
-GONE = CatalogItem(4, "Sold Out Parka", category="Outerwear > Insulated Jackets", price=90.0, available=False)
+SOCKS = CatalogItem(id=3, external_id="", title="Merino Socks", category="Clothing > Socks", price=18.0, tags=("warm",))
+GONE = CatalogItem(
+    id=4, external_id="", title="Sold Out Parka", category="Outerwear > Insulated Jackets", price=90.0, available=False
+)
 
 
 class FixedEmbedder:
@@ -115,6 +119,6 @@ def test_budget_wording() -> None:
 
 
 def test_filters_reject_unknown_price_under_a_budget() -> None:
-    unknown = CatalogItem(9, "Mystery", price=None)
+    unknown = CatalogItem(id=9, external_id="", title="Mystery", price=None)
     assert not passes_filters(unknown, Preferences(parts=(), budget=PriceRange(0, 10)))
     assert passes_filters(unknown, Preferences(parts=()))

@@ -55,21 +55,29 @@ class PurposesPatchSchema(Schema):
 
 
 class ConsentIn(Schema):
+    """A consent decision."""
+
     purposes = fields.Nested(PurposesSchema, required=True)
     explainer_version = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
     locale = fields.String(load_default="en", validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"))
 
 
 class ConsentPatchIn(Schema):
+    """A change of consent."""
+
     purposes = fields.Nested(PurposesPatchSchema, required=True)
 
 
 class RecommendationsIn(Schema):
+    """Answers so far, for recommendations."""
+
     answers = fields.Dict(keys=fields.String(), required=True)
     limit = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 50))
 
 
 class ResponsesIn(Schema):
+    """A finished quiz."""
+
     answers = fields.Dict(keys=fields.String(), required=True)
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320))
     first_name = PlainText(load_default=None, allow_none=True, validate=validate.Length(max=100))
@@ -77,11 +85,15 @@ class ResponsesIn(Schema):
 
 
 class OptionOut(Schema):
+    """An answer option as shoppers see it."""
+
     value = fields.String()
     label = fields.String()
 
 
 class QuestionOut(Schema):
+    """A question as shoppers see it (no matching signals)."""
+
     id = fields.String()
     type = fields.String()
     label = fields.String()
@@ -95,6 +107,8 @@ class QuestionOut(Schema):
 
 
 class SectionOut(Schema):
+    """A quiz page."""
+
     id = fields.String()
     title = fields.String()
     intro = fields.String()
@@ -102,6 +116,8 @@ class SectionOut(Schema):
 
 
 class QuizOut(Schema):
+    """The live quiz."""
+
     id = fields.String()
     title = fields.String()
     version = fields.Integer()
@@ -110,6 +126,8 @@ class QuizOut(Schema):
 
 
 class ItemOut(Schema):
+    """A recommended product with its score and reasons."""
+
     id = fields.String(attribute="item.external_id")
     title = fields.String(attribute="item.title")
     price = fields.Float(attribute="item.price", allow_none=True)
@@ -131,11 +149,15 @@ items_out = ItemOut(many=True)
 
 
 class PageIn(Schema):
+    """Paging parameters."""
+
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, None))
 
 
 class ImportOut(Schema):
+    """An import with its progress and row errors."""
+
     id = fields.String()
     filename = fields.String()
     format = fields.String()
@@ -165,11 +187,15 @@ class ImportOut(Schema):
 
 
 class ImportSummaryOut(ImportOut):
+    """An import without its row errors, for lists."""
+
     class Meta:
         exclude = ("errors",)
 
 
 class ProductOut(Schema):
+    """A stored product."""
+
     id = fields.String(attribute="external_id")
     title = fields.String()
     description = fields.String()
