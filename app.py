@@ -57,7 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     if app.config["WARM_UP"]:  # a serving process: load the model early, pick up unfinished imports
         search.warm_up(app, app.config["DEMO_MERCHANT"])
-        jobs.resume(app)
+        jobs.start(app)
     return app
 
 

@@ -1,7 +1,9 @@
-"""Catalog upkeep: diff incoming products, embed only what changed, apply in one short write.
+"""Catalog upkeep: diff incoming products, embed only what changed, apply in one write.
 
-The three steps are separate so that the slow one (embedding) holds no write transaction:
-shoppers keep writing consent records while a large catalog is embedded.
+The steps are separate so that the slow one (embedding) holds no write transaction: shoppers
+keep writing consent records while a large catalog is embedded. Writing the products and
+building the new index version then happen in one transaction, so readers move from one whole
+catalog to the next (an exact index builds in well under a second at 50,000 products).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class SyncPlan:
     documents: list[str]
     known_hashes: dict[str, str]
     embeddings: dict[int, bytes] = field(default_factory=dict)  # record index -> vector bytes
+    # Products whose rows the file had but could not use: a full sync leaves them as they are.
+    skipped_ids: frozenset[str] = frozenset()
 
     def needs_embedding(self) -> list[int]:
         """Return the indexes of records whose text is new or changed."""
@@ -62,7 +66,9 @@ class SyncPlan:
         ]
 
 
-def plan_sync(merchant: Merchant, records: Sequence[ProductRecord]) -> SyncPlan:
+def plan_sync(
+    merchant: Merchant, records: Sequence[ProductRecord], skipped_ids: frozenset[str] = frozenset()
+) -> SyncPlan:
     """Return what syncing ``records`` involves; reads only."""
     documents = [item_document(r.as_item()) for r in records]
     hashes = [hashlib.sha256(d.encode("utf-8")).hexdigest() for d in documents]
@@ -72,7 +78,7 @@ def plan_sync(merchant: Merchant, records: Sequence[ProductRecord]) -> SyncPlan:
         )
     )
     known = {external_id: content_hash for external_id, content_hash in rows}
-    return SyncPlan(list(records), hashes, documents, known)
+    return SyncPlan(list(records), hashes, documents, known, skipped_ids=skipped_ids)
 
 
 def embed_plan(plan: SyncPlan, progress: Progress | None = None) -> None:
@@ -115,7 +121,7 @@ def apply_sync(merchant: Merchant, plan: SyncPlan, mode: SyncMode = "upsert") ->
             product.content_hash = plan.hashes[i]
     deactivated = 0
     if mode == "full":
-        incoming = {r.external_id for r in plan.records}
+        incoming = {r.external_id for r in plan.records} | plan.skipped_ids
         for external_id, product in existing.items():
             if external_id not in incoming and product.available:
                 product.available = False
@@ -148,14 +154,19 @@ def _copy_fields(product: Product, record: ProductRecord) -> None:
 
 
 def _same_fields(product: Product, record: ProductRecord) -> bool:
-    """Return whether the fields outside the embedded text are unchanged too."""
+    """Return whether every stored field is unchanged (the embedded text is only part of them)."""
     price = None if product.price is None else float(product.price)
     return (
-        price == record.price
-        and product.available == record.available
+        product.title == record.title
+        and product.description == record.description
+        and product.brand == record.brand
+        and product.category == record.category
+        and list(product.tags or ()) == list(record.tags)
+        and price == record.price
+        and product.currency == record.currency
         and product.url == record.url
         and product.image_url == record.image_url
-        and product.currency == record.currency
+        and product.available == record.available
         and (product.attributes or {}) == dict(record.attributes)
     )
 

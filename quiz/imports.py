@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import logging
 import os
+import re
 import socket
 import time
 from collections.abc import Callable
@@ -24,6 +27,7 @@ from .quizzes import follow_catalog
 logger = logging.getLogger(__name__)
 
 MODES = ("full", "upsert")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_STORED_ERRORS = 5000
 # A running import reports progress at least every few seconds; silence this long means
 # its process died (killed, crashed, restarted) and the import will never finish.
@@ -31,6 +35,10 @@ STALE_AFTER = dt.timedelta(minutes=2)
 INTERRUPTED = (
     "The import was interrupted (the process running it stopped). The previous catalog is still live; upload again."
 )
+
+
+class ImportSuperseded(RuntimeError):
+    """The import was marked failed by someone else while it ran."""
 
 
 class ImportRejected(ValueError):
@@ -71,7 +79,7 @@ def create_import(
     with transaction() as session:
         job = CatalogImport(
             merchant_id=merchant.id,
-            filename=Path(filename or "catalog").name[:300],
+            filename=display_name(filename),
             format=parsed.format,
             mode=mode,
             status="queued",
@@ -83,6 +91,21 @@ def create_import(
         session.flush()
         (upload_folder() / job.id).write_bytes(data)
     return job
+
+
+def display_name(filename: str | None) -> str:
+    """Return an upload's file name fit to show and store: no folders, no control characters."""
+    name = CONTROL.sub("", Path((filename or "").replace("\\", "/")).name).strip()
+    return name[:200] or "catalog"
+
+
+def errors_csv(job: CatalogImport) -> str:
+    """Return an import's row errors as CSV text."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["row", "field", "message"])
+    writer.writerows([e["row"], e["field"], e["message"]] for e in job.errors)
+    return out.getvalue()
 
 
 def _parse(merchant: Merchant, data: bytes, filename: str | None, format: str | None) -> ParsedCatalog:
@@ -107,8 +130,8 @@ def get_import(merchant: Merchant, import_id: str) -> CatalogImport | None:
 
 
 def list_imports(merchant: Merchant, limit: int = 50) -> list[CatalogImport]:
-    """Return the merchant's latest imports, newest first."""
-    return list(
+    """Return the merchant's latest imports, newest first (dead runs shown as failed)."""
+    jobs = list(
         get_session().scalars(
             sa.select(CatalogImport)
             .where(CatalogImport.merchant_id == merchant.id)
@@ -116,6 +139,9 @@ def list_imports(merchant: Merchant, limit: int = 50) -> list[CatalogImport]:
             .limit(limit)
         )
     )
+    for job in jobs:
+        fail_stale(job)
+    return jobs
 
 
 def progress_of(job: CatalogImport) -> ImportProgress:
@@ -152,16 +178,19 @@ def run_import(import_id: str, on_progress: Callable[[int, int], None] | None = 
         raise LookupError(f"import {import_id} is not waiting to run")
     job = session.get(CatalogImport, import_id, populate_existing=True)
     merchant = session.get(Merchant, job.merchant_id) if job else None
-    assert job is not None and merchant is not None
+    if job is None or merchant is None:
+        raise LookupError(f"import {import_id} vanished while starting")
     try:
         summary = _run(job, merchant, on_progress)
     except Exception as exc:
         session.rollback()
         logger.exception("import %s failed", import_id)
+        reason = str(exc) if isinstance(exc, ImportRejected | ImportSuperseded) else "an internal error (logged)"
         with transaction():
-            job = session.get(CatalogImport, import_id)
-            job.status, job.finished_at = "failed", utcnow()
-            job.message = f"The import stopped: {exc}. The previous catalog is still live."
+            job = session.get(CatalogImport, import_id, populate_existing=True)
+            if job is not None and job.status == "running":
+                job.status, job.finished_at = "failed", utcnow()
+                job.message = f"The import stopped: {reason}. The previous catalog is still live."
         return job
     finally:
         (upload_folder() / import_id).unlink(missing_ok=True)
@@ -171,7 +200,7 @@ def run_import(import_id: str, on_progress: Callable[[int, int], None] | None = 
 
 def _run(job: CatalogImport, merchant: Merchant, on_progress: Callable[[int, int], None] | None) -> dict[str, int]:
     parsed = _parse(merchant, (upload_folder() / job.id).read_bytes(), job.filename, job.format)
-    plan = plan_sync(merchant, parsed.records)
+    plan = plan_sync(merchant, parsed.records, parsed.skipped_ids)
     skipped = job.total - len(parsed.records)
     done = skipped + len(parsed.records) - len(plan.needs_embedding())
     _report(job, done, on_progress)
@@ -185,7 +214,11 @@ def _run(job: CatalogImport, merchant: Merchant, on_progress: Callable[[int, int
             last = time.monotonic()
 
     embed_plan(plan, advance)
+    _report(job, done, on_progress)  # a fresh heartbeat before the final write
     with transaction():
+        get_session().refresh(job)
+        if job.status != "running":  # marked failed meanwhile (taken for dead): do not overwrite
+            raise ImportSuperseded("it was marked failed while it ran")
         mode: SyncMode = "full" if job.mode == "full" else "upsert"
         summary = apply_sync(merchant, plan, mode)
         changed = bool(summary.created or summary.updated or summary.deactivated)
@@ -217,8 +250,8 @@ def _runner_is_dead(job: CatalogImport) -> bool:
             os.kill(int(pid), 0)  # signal 0 only asks whether the process exists
         except ProcessLookupError:
             return True
-        except PermissionError:  # alive, but someone else's
-            return False
+        except PermissionError:  # a process of someone else's has that pid: go by the heartbeat
+            pass
     return job.heartbeat_at is None or utcnow() - _aware(job.heartbeat_at) > STALE_AFTER
 
 

@@ -33,16 +33,9 @@ class ImportWorker:
         self._ensure_started()
         self._queue.put(import_id)
 
-    def wait_idle(self, timeout: float = 60.0) -> bool:
-        """Wait until every queued import has run; return False on timeout."""
-        done = threading.Event()
-
-        def join() -> None:
-            self._queue.join()
-            done.set()
-
-        threading.Thread(target=join, daemon=True).start()
-        return done.wait(timeout)
+    def start(self) -> None:
+        """Start the worker thread if it is not running; it first takes over unfinished imports."""
+        self._ensure_started()
 
     def _ensure_started(self) -> None:
         with self._lock:
@@ -50,12 +43,28 @@ class ImportWorker:
                 self._thread = threading.Thread(target=self._work, name="attune-imports", daemon=True)
                 self._thread.start()
 
+    def _recover(self) -> None:
+        """Fail imports whose process died; queue the ones still waiting (e.g. after a restart)."""
+        try:
+            with self.app.app_context():
+                failed, queued = recover_interrupted()
+        except Exception:  # no tables yet, database down: imports queued later still run
+            logger.exception("could not look for unfinished imports")
+            return
+        for import_id in queued:
+            self._queue.put(import_id)
+        if failed or queued:
+            logger.info("imports: %d interrupted marked failed, %d waiting resumed", failed, len(queued))
+
     def _work(self) -> None:
+        self._recover()
         while True:
             import_id = self._queue.get()
             try:
                 with self.app.app_context():
                     run_import(import_id)
+            except LookupError:  # queued twice (upload and recovery), or taken by another process
+                logger.info("import %s is no longer waiting", import_id)
             except Exception:  # one broken job must not stop the worker
                 logger.exception("import %s could not run", import_id)
             finally:
@@ -78,11 +87,6 @@ def enqueue(import_id: str) -> None:
     worker().enqueue(import_id)
 
 
-def resume(app: Flask) -> None:
-    """Fail imports whose process died and queue the ones still waiting (call at server start)."""
-    with app.app_context():
-        failed, queued = recover_interrupted()
-        for import_id in queued:
-            enqueue(import_id)
-    if failed or queued:
-        logger.info("imports: %d interrupted marked failed, %d queued resumed", failed, len(queued))
+def start(app: Flask) -> None:
+    """Start the app's import worker now (a serving process), not at its first upload."""
+    app.extensions[EXTENSION].start()

@@ -21,6 +21,7 @@ DEFAULT_QUIZ = Path(__file__).parent / "content" / "default_quiz.yaml"
 CACHE = "attune.quizzes"
 # The default quiz's question whose options follow the catalog.
 CATEGORY_QUESTION = "categories"
+MAX_CACHED_QUIZZES = 256
 MAX_CATEGORY_OPTIONS = 12
 
 
@@ -79,6 +80,8 @@ def live_quiz(merchant: Merchant) -> Quiz:
     quiz = cache.get(row.id)
     if quiz is None:
         quiz = load_quiz(row.definition, version=row.version)
+        if len(cache) >= MAX_CACHED_QUIZZES:
+            cache.clear()  # old versions are rarely asked for again; reload the live ones
         cache[row.id] = quiz
     return quiz
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 import io
 import re
 import time
+from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app import create_app
 from quiz.accounts import DEFAULT_HASH_METHOD
+from quiz.db import get_session
+from quiz.models import AdminUser
 
-from .conftest import csrf_token
+from .conftest import _clean, csrf_token
 from .helpers import bearer, make_merchant
 
 PASSWORD = "correct horse battery"
@@ -45,8 +50,16 @@ def test_login_logout_and_cookie_flags(app: Flask, client: FlaskClient) -> None:
     assert client.get("/admin/").status_code == 302
 
 
-def test_passwords_are_hashed_with_owasp_scrypt_by_default() -> None:
-    assert DEFAULT_HASH_METHOD == "scrypt:131072:8:1"
+def test_passwords_are_stored_as_owasp_grade_scrypt_hashes(
+    database_url: str, instance_path: Path, demo_loaded: None
+) -> None:
+    production = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance_path), "TESTING": True})
+    shop = make_merchant(production, "owasp")
+    with production.app_context():
+        stored = get_session().scalar(sa.select(AdminUser.password_hash).where(AdminUser.email == shop.admin_email))
+    assert stored.startswith(DEFAULT_HASH_METHOD + "$") and DEFAULT_HASH_METHOD == "scrypt:131072:8:1"
+    assert "correct horse battery" not in stored
+    _clean(production)
 
 
 def test_login_is_throttled_after_repeated_failures(app: Flask, client: FlaskClient) -> None:
@@ -110,8 +123,10 @@ def test_keys_are_listed_by_prefix_rotated_and_revoked(app: Flask, client: Flask
     assert shop.api_key[:12] in page and shop.api_key not in page
     key_id = re.search(r"/admin/keys/(\d+)/rotate", page).group(1)
     rotated = client.post(f"/admin/keys/{key_id}/rotate", data={"csrf_token": csrf_token(page)})
-    new_key = re.search(r"(atk_[A-Za-z0-9_-]{40,})", client.get("/admin/keys").get_data(as_text=True))
-    assert rotated.status_code == 302 and new_key is not None
+    new_key = re.search(r"(atk_[A-Za-z0-9_-]{40,})", rotated.get_data(as_text=True))
+    assert rotated.status_code == 200 and new_key is not None
+    assert new_key.group(1) not in client.get("/admin/keys").get_data(as_text=True), "shown once"
+    assert new_key.group(1) not in rotated.headers.get("Set-Cookie", ""), "never put in the session cookie"
     assert client.get("/api/v1/products", headers=bearer(shop.api_key)).status_code == 401
     assert client.get("/api/v1/products", headers=bearer(new_key.group(1))).status_code == 200
     page = client.get("/admin/keys").get_data(as_text=True)

@@ -153,13 +153,54 @@ def test_publishing_a_quiz_checks_it_and_versions_it(app: Flask, client: FlaskCl
 
 
 def test_profiles_api_lists_only_consented_profiles(app: Flask, client: FlaskClient) -> None:
-    demo_key = make_merchant(app, "other").api_key
-    assert client.get("/api/v1/profiles", headers=bearer(demo_key)).json["total"] == 0
-    auth = grant(client, "other", profile=True)
-    shop_answers = full_answers(categories=["any"])
-    client.post("/api/v1/m/other/responses", json={"answers": shop_answers}, headers=auth)
-    # "other" has no catalog: the response fails before anything is stored.
-    assert client.get("/api/v1/profiles", headers=bearer(demo_key)).json["total"] == 0
+    shop = make_merchant(app, "profiles")
+    wait_for_import(client, shop.api_key, upload(client, shop.api_key, "c.csv", GENERIC).json["id"])
+    assert client.get("/api/v1/profiles", headers=bearer(shop.api_key)).json["total"] == 0
+    kept = grant(client, "profiles", profile=True)
+    not_kept = grant(client, "profiles")
+    for auth in (kept, not_kept):
+        response = client.post("/api/v1/m/profiles/responses", json={"answers": full_answers()}, headers=auth)
+        assert response.status_code == 201
+    listed = client.get("/api/v1/profiles", headers=bearer(shop.api_key)).json
+    assert listed["total"] == 1
+    [profile] = listed["items"]
+    assert profile["answers"]["looking_for"] and profile["consents"]["profile"] is True
+    assert "preference_embedding" not in profile
+    detail = client.get(f"/api/v1/profiles/{profile['id']}", headers=bearer(shop.api_key)).json
+    assert len(detail["preference_embedding"]) == 384
+
+
+def test_full_sync_keeps_products_whose_rows_were_rejected(app: Flask, client: FlaskClient) -> None:
+    shop = make_merchant(app, "keepers")
+    first = b"id,title,price\nK1,Kettle,20\nK2,Teapot,30\n"
+    wait_for_import(client, shop.api_key, upload(client, shop.api_key, "a.csv", first).json["id"])
+    broken = b"id,title,price\nK1,Kettle,21\nK2,Teapot,thirty\n"
+    status = wait_for_import(
+        client, shop.api_key, upload(client, shop.api_key, "b.csv", broken, mode="full").json["id"]
+    )
+    assert status["summary"]["deactivated"] == 0 and status["failed"] == 1
+    assert count(app, Product, merchant_id=shop.merchant.id, available=True) == 2
+
+
+def test_a_change_anywhere_in_a_product_is_saved(app: Flask, client: FlaskClient) -> None:
+    shop = make_merchant(app, "changes")
+    long_text = "Sturdy enamel. " * 60
+    first = f"id,title,description,tags\nM1,Mug,{long_text}end one,red\n".encode()
+    wait_for_import(client, shop.api_key, upload(client, shop.api_key, "a.csv", first).json["id"])
+    second = f'id,title,description,tags\nM1,Mug,{long_text}end two,"red, blue"\n'.encode()
+    status = wait_for_import(client, shop.api_key, upload(client, shop.api_key, "b.csv", second).json["id"])
+    assert status["summary"]["updated"] == 1
+    [product] = client.get("/api/v1/products", headers=bearer(shop.api_key)).json["items"]
+    assert product["description"].endswith("end two") and product["tags"] == ["red", "blue"]
+
+
+def test_odd_paging_and_file_names_are_handled(app: Flask, client: FlaskClient) -> None:
+    shop = make_merchant(app, "oddities")
+    huge = client.get("/api/v1/products?offset=99999999999999999999", headers=bearer(shop.api_key))
+    assert huge.status_code == 422 and "offset" in huge.json["fields"]
+    response = upload(client, shop.api_key, "../../etc/pass\x00wd.csv", GENERIC)
+    assert response.status_code == 202 and response.json["filename"] == "passwd.csv"
+    wait_for_import(client, shop.api_key, response.json["id"])
 
 
 @needs_shared

@@ -6,15 +6,16 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask.typing import ResponseReturnValue
 
 from .. import imports, jobs, products
-from ..api.merchant_catalog import errors_csv
 from ..api.schemas import import_out
 from ..db import transaction
+from ..downloads import attachment
 from ..models import CatalogImport
 from . import bp
 from .auth import admin_required, current_merchant
 from .forms import MAPPED_FIELDS, MappingForm, UploadForm
 
 ERRORS_SHOWN = 200
+MAX_OFFSET = 10**9
 
 
 def _job_or_404(import_id: str) -> CatalogImport:
@@ -77,7 +78,8 @@ def import_status(import_id: str) -> ResponseReturnValue:
 @admin_required
 def import_errors(import_id: str) -> ResponseReturnValue:
     """Download an import's row errors."""
-    return errors_csv(_job_or_404(import_id))
+    job = _job_or_404(import_id)
+    return attachment(imports.errors_csv(job), "text/csv", f"import-{job.id}-errors.csv")
 
 
 @bp.route("/mapping", methods=["GET", "POST"])
@@ -99,7 +101,7 @@ def mapping() -> ResponseReturnValue:
 @admin_required
 def product_list() -> ResponseReturnValue:
     """Browse the catalog, 50 products a page."""
-    offset = max(request.args.get("offset", 0, type=int), 0)
+    offset = min(max(request.args.get("offset", 0, type=int), 0), MAX_OFFSET)
     rows, total = products.page(current_merchant(), 50, offset)
     return render_template(
         "admin/products.html", merchant=current_merchant(), rows=rows, total=total, offset=offset, limit=50

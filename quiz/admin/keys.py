@@ -20,16 +20,19 @@ def _key_or_404(key_id: int) -> ApiKey:
     return key
 
 
-def _show_once(key: str) -> None:
-    flash(f"New API key (shown only now, copy it): {key}", "secret")
+def _key_page(new_key: str | None = None) -> ResponseReturnValue:
+    """Render the key list; a new key is shown in this response only (never put in the session)."""
+    merchant = current_merchant()
+    return render_template(
+        "admin/keys.html", merchant=merchant, keys=api_keys.list_keys(merchant), form=ActionForm(), new_key=new_key
+    )
 
 
 @bp.get("/keys")
 @admin_required
 def key_list() -> ResponseReturnValue:
     """List the merchant's API keys by prefix."""
-    merchant = current_merchant()
-    return render_template("admin/keys.html", merchant=merchant, keys=api_keys.list_keys(merchant), form=ActionForm())
+    return _key_page()
 
 
 @bp.post("/keys")
@@ -40,8 +43,7 @@ def key_create() -> ResponseReturnValue:
         abort(400, description="The form expired; reload the page and try again.")
     with transaction():
         _, key = api_keys.issue(current_merchant())
-    _show_once(key)
-    return redirect(url_for("admin.key_list"))
+    return _key_page(key)
 
 
 @bp.post("/keys/<int:key_id>/rotate")
@@ -53,8 +55,7 @@ def key_rotate(key_id: int) -> ResponseReturnValue:
         abort(400, description="The form expired; reload the page and try again.")
     with transaction():
         new = api_keys.rotate(current_merchant(), key)
-    _show_once(new)
-    return redirect(url_for("admin.key_list"))
+    return _key_page(new)
 
 
 @bp.post("/keys/<int:key_id>/revoke")

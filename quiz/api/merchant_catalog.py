@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from .. import imports, jobs, products
+from ..downloads import attachment
 from ..errors import ApiError
 from ..models import CatalogImport
 from . import bp
@@ -62,20 +60,8 @@ def list_imports() -> ResponseReturnValue:
 @merchant_required
 def import_errors_csv(import_id: str) -> Response:
     """Download an import's row errors as CSV."""
-    return errors_csv(_job_or_404(import_id))
-
-
-def errors_csv(job: CatalogImport) -> Response:
-    """Return the row errors of ``job`` as a CSV download."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["row", "field", "message"])
-    writer.writerows([e["row"], e["field"], e["message"]] for e in job.errors)
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="import-{job.id}-errors.csv"'},
-    )
+    job = _job_or_404(import_id)
+    return attachment(imports.errors_csv(job), "text/csv", f"import-{job.id}-errors.csv")
 
 
 @bp.get("/products")

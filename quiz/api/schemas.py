@@ -152,7 +152,7 @@ class PageIn(Schema):
     """Paging parameters."""
 
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0, None))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10**9))
 
 
 class ImportOut(Schema):

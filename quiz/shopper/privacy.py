@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from .. import profiles
 from ..consent import current_state
 from ..db import get_session, transaction
+from ..downloads import attachment
 from ..explainer import merchant_explainer
 from ..models import Merchant
 from ..subjects import Subject, read_token
@@ -48,11 +49,7 @@ def privacy_export(token: str) -> Response:
     """Download everything stored about the shopper as JSON."""
     subject, merchant = _subject_or_404(token)
     body = json.dumps(profiles.export(merchant, subject.subject_id), indent=2, ensure_ascii=False)
-    return Response(
-        body,
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="attune-{merchant.slug}-my-data.json"'},
-    )
+    return attachment(body, "application/json", f"attune-{merchant.slug}-my-data.json")
 
 
 @bp.post("/privacy/<token>/consents")

@@ -28,7 +28,8 @@ def parse_catalog(
     """Read a merchant's catalog file into valid products and per-row problems.
 
     ``format`` is detected when None. A ``mapping`` (our field -> the merchant's column or JSON
-    key) says the file is generic: a detected CSV is then read as generic_csv, JSON as generic_json.
+    key) applies to generic CSV and JSON files only; platform exports and feeds ignore it, so a
+    merchant's saved mapping never gets in the way of their Shopify or Google files.
 
     Raises:
         CatalogFormatError: when the format is unknown, the mapping does not fit, or the file is
@@ -45,12 +46,8 @@ def parse_catalog(
     reject_binary(data, source)
     text = decode(data)
     detected = format or detect_text_format(text, source)
-    if mapping and format is None and detected not in GENERIC_FORMATS and not _is_xml(text):
-        detected = "generic_csv"
-    if mapping and detected not in GENERIC_FORMATS:
-        raise CatalogFormatError(
-            f"A column mapping applies only to generic_csv and generic_json files, and {source} is {detected}."
-        )
+    if detected not in GENERIC_FORMATS:
+        mapping = None
     currency = default_currency.upper()
     drafts = _drafts(detected, data, text, mapping, currency, source)
     return finish(drafts, format_name=detected, source=source)

@@ -35,3 +35,5 @@ class ParsedCatalog:
     records: list[ProductRecord]
     errors: list[RowError]
     total: int
+    # Ids of rows that were skipped for their problems: a full sync must not retire them.
+    skipped_ids: frozenset[str] = frozenset()

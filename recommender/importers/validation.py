@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,11 @@ _ATTRIBUTE_KEYS = {
 }
 LIST_ATTRIBUTES = frozenset(_ATTRIBUTE_KEYS.values())
 _SHOWN_PROBLEMS = 3
+# Longest values a product field may hold (the database columns' sizes).
+FIELD_LIMITS = {"external_id": 200, "title": 500, "brand": 200, "category": 500, "url": 2000, "image_url": 2000}
+_FIELD_NAMES = {"external_id": "id"}
+# NUL and the other C0 controls except tab and newline, and DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass
@@ -107,19 +113,44 @@ def finish(drafts: Sequence[Draft], *, format_name: str, source: str) -> ParsedC
     first_seen: dict[str, int] = {}
     records: list[ProductRecord] = []
     errors: list[RowError] = []
+    skipped: set[str] = set()
     for draft in drafts:
+        _scrub(draft)
         # A row unreadable as a whole gets that one message, not a missing title and id as well.
         unreadable = any(not problem.field for problem in draft.problems)
         problems = draft.problems if unreadable else [*draft.problems, *_check(draft, first_seen)]
         if problems:
             errors.extend(problems)
+            if draft.external_id:
+                skipped.add(draft.external_id)
         else:
             records.append(_record(draft))
     errors.sort(key=lambda error: error.row)
     if not records:
         shown = "; ".join(f"row {e.row}: {e.message}" for e in errors[:_SHOWN_PROBLEMS])
         raise CatalogFormatError(f"{source} has no valid product rows: first problems: {shown}")
-    return ParsedCatalog(format_name, records, errors, len(drafts))
+    kept = {r.external_id for r in records}
+    return ParsedCatalog(format_name, records, errors, len(drafts), frozenset(skipped - kept))
+
+
+def _scrub(draft: Draft) -> None:
+    """Remove what no database should hold: control characters in text, non-finite numbers."""
+    for name in ("external_id", "title", "description", "brand", "category", "url", "image_url"):
+        value = getattr(draft, name)
+        if _CONTROL.search(value):
+            setattr(draft, name, _CONTROL.sub(" " if name in ("title", "description") else "", value).strip())
+    draft.tags = tuple(_CONTROL.sub("", t) for t in draft.tags)
+    draft.attributes = {k: v for k, v in draft.attributes.items() if _storable(v)}
+
+
+def _storable(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_storable(v) for v in value)
+    if isinstance(value, dict):
+        return all(_storable(v) for v in value.values())
+    return True
 
 
 def _check(draft: Draft, first_seen: dict[str, int]) -> list[RowError]:
@@ -134,6 +165,10 @@ def _check(draft: Draft, first_seen: dict[str, int]) -> list[RowError]:
         problems.append(RowError(draft.row, "id", f"Duplicate id '{draft.external_id}' (first seen on row {seen})."))
     else:
         first_seen[draft.external_id] = draft.row
+    for name, limit in FIELD_LIMITS.items():
+        value = getattr(draft, name)
+        if len(value) > limit:
+            problems.append(RowError(draft.row, _FIELD_NAMES.get(name, name), f"Longer than {limit} characters."))
     if draft.url and not is_web_url(draft.url):
         problems.append(RowError(draft.row, "url", f"URL '{shorten(draft.url)}' is not an absolute http(s) address."))
     if draft.image_url and not (draft.image_url.startswith("/") or is_web_url(draft.image_url)):
