@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .answers import AnswerError
 from .quizzes import NoQuiz
@@ -61,6 +61,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:
         code = exc.code or 500
+        message = exc.description or exc.name
+        if isinstance(exc, RequestEntityTooLarge):
+            limit_mb = app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+            message = f"The upload is larger than the {limit_mb:g} MB limit. Split the file or raise the limit."
+            if _is_api():
+                return error_response(code, message, {"file": [message]})
         if _is_api():
-            return error_response(code, exc.description or exc.name)
-        return render_template("errors/error.html", code=code, message=exc.description or exc.name), code
+            return error_response(code, message)
+        return render_template("errors/error.html", code=code, message=message), code

@@ -106,6 +106,8 @@ def test_oversized_upload_is_413_json(database_url: str, instance_path: Path, de
     response = upload(app.test_client(), shop.api_key, "big.csv", GENERIC * 100)
     assert response.status_code == 413
     assert set(response.json) == {"error", "fields"}
+    assert response.json["error"].startswith("The upload is larger than the ")
+    assert response.json["fields"]["file"] == [response.json["error"]]
     from .conftest import _clean
 
     _clean(app)

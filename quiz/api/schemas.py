@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -169,9 +170,9 @@ class ImportOut(Schema):
     errors = fields.List(fields.Dict())
     summary = fields.Dict()
     message = fields.String()
-    created_at = fields.DateTime()
-    started_at = fields.DateTime(allow_none=True)
-    finished_at = fields.DateTime(allow_none=True)
+    created_at = fields.AwareDateTime(default_timezone=dt.UTC)
+    started_at = fields.AwareDateTime(default_timezone=dt.UTC, allow_none=True)
+    finished_at = fields.AwareDateTime(default_timezone=dt.UTC, allow_none=True)
     percent = fields.Method("get_percent")
     rate_per_s = fields.Method("get_rate")
     eta_s = fields.Method("get_eta")
