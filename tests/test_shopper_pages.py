@@ -45,6 +45,16 @@ def answer(client: FlaskClient, section: str, data: dict[str, object]):
     return client.post(f"/m/demo/quiz/{section}", data={"csrf_token": csrf_token(page), **data})
 
 
+def privacy_link_after_quiz(client: FlaskClient, intent: dict[str, object] = INTENT) -> str:
+    """Accept all, answer every section, and return the privacy link shown with the results."""
+    decide(client, "accept_all")
+    answer(client, "about", ABOUT)
+    answer(client, "intent", intent)
+    answer(client, "preferences", PREFERENCES)
+    results = client.get("/m/demo/results").get_data(as_text=True)
+    return re.search(r'href="(/privacy/[^"]+)"', results).group(1)
+
+
 def test_explainer_says_what_why_how_long_who_and_how_to_withdraw(client: FlaskClient) -> None:
     page = client.get("/").get_data(as_text=True)
     same = client.get("/m/demo/").get_data(as_text=True)
@@ -154,12 +164,7 @@ def test_jumping_ahead_returns_to_the_first_unanswered_section(client: FlaskClie
 
 
 def test_privacy_page_shows_downloads_changes_and_deletes(app: Flask, client: FlaskClient) -> None:
-    decide(client, "accept_all")
-    answer(client, "about", ABOUT)
-    answer(client, "intent", INTENT)
-    answer(client, "preferences", PREFERENCES)
-    results = client.get("/m/demo/results").get_data(as_text=True)
-    link = re.search(r'href="(/privacy/[^"]+)"', results).group(1)
+    link = privacy_link_after_quiz(client)
     page = client.get(link).get_data(as_text=True)
     assert NEED in page
     download = client.get(link + "/export.json")
@@ -260,12 +265,7 @@ def test_boolean_and_number_answers_show_on_the_privacy_page(app: Flask, client:
             {"id": "occasion", "type": "boolean", "label": "Is it for a special occasion?", "required": True}
         )
         quizzes.publish(merchants.get_by_slug("demo"), definition)
-    decide(client, "accept_all")
-    answer(client, "about", ABOUT)
-    answer(client, "intent", {**INTENT, "occasion": "yes"})
-    answer(client, "preferences", PREFERENCES)
-    results = client.get("/m/demo/results").get_data(as_text=True)
-    link = re.search(r'href="(/privacy/[^"]+)"', results).group(1)
+    link = privacy_link_after_quiz(client, {**INTENT, "occasion": "yes"})
     page = client.get(link)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -273,12 +273,7 @@ def test_boolean_and_number_answers_show_on_the_privacy_page(app: Flask, client:
 
 
 def test_deleting_data_also_clears_the_answers_held_by_the_browser(client: FlaskClient) -> None:
-    decide(client, "accept_all")
-    answer(client, "about", ABOUT)
-    answer(client, "intent", INTENT)
-    answer(client, "preferences", PREFERENCES)
-    results = client.get("/m/demo/results").get_data(as_text=True)
-    link = re.search(r'href="(/privacy/[^"]+)"', results).group(1)
+    link = privacy_link_after_quiz(client)
     page = client.get(link).get_data(as_text=True)
     client.post(link + "/delete", data={"csrf_token": csrf_token(page)})
     with client.session_transaction() as cookie:

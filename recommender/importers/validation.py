@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -181,17 +181,5 @@ def _check(draft: Draft, first_seen: dict[str, int]) -> list[RowError]:
 
 def _record(draft: Draft) -> ProductRecord:
     """Return the checked draft as an immutable record."""
-    return ProductRecord(
-        external_id=draft.external_id,
-        title=draft.title,
-        description=draft.description,
-        brand=draft.brand,
-        category=draft.category,
-        tags=tuple(unique(draft.tags)),
-        price=draft.price,
-        currency=draft.currency,
-        url=draft.url,
-        image_url=draft.image_url,
-        available=draft.available,
-        attributes=dict(draft.attributes),
-    )
+    values = {f.name: getattr(draft, f.name) for f in fields(ProductRecord)}
+    return ProductRecord(**{**values, "tags": tuple(unique(draft.tags)), "attributes": dict(draft.attributes)})
