@@ -28,6 +28,7 @@ migrate: install
 
 demo: migrate
 	$(FLASK) demo load
+	$(FLASK) profiles purge-expired
 
 run: demo
 	ATTUNE_WARM_UP=true $(FLASK) run --host 127.0.0.1 --port $(PORT)

@@ -20,6 +20,7 @@ demo_cli = AppGroup("demo", help="The demo merchant.")
 merchant_cli = AppGroup("merchant", help="Merchants.")
 index_cli = AppGroup("index", help="Search indexes.")
 catalog_cli = AppGroup("catalog", help="Catalog imports.")
+profiles_cli = AppGroup("profiles", help="Stored shopper profiles.")
 
 
 @db_cli.command("upgrade")
@@ -117,7 +118,18 @@ def catalog_import(slug: str, format_: str | None, mode: str, file: Path) -> Non
     )
 
 
+@profiles_cli.command("purge-expired")
+@with_appcontext
+def profiles_purge_expired() -> None:
+    """Delete profiles kept longer than their merchant's retention period."""
+    from .profiles import purge_expired
+
+    with transaction():
+        count = purge_expired()
+    click.echo(f"{count} expired profiles deleted")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for group in (db_cli, demo_cli, merchant_cli, index_cli, catalog_cli):
+    for group in (db_cli, demo_cli, merchant_cli, index_cli, catalog_cli, profiles_cli):
         app.cli.add_command(group)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,7 @@ from .explainer import Explainer
 from .models import Merchant, Profile, utcnow
 
 DAYS_PER_MONTH = 30.44
+logger = logging.getLogger(__name__)
 
 
 def get_profile(merchant_id: int, subject_id: str) -> Profile | None:
@@ -152,3 +154,11 @@ def _delete_profile(merchant_id: int, subject_id: str) -> None:
     get_session().execute(
         sa.delete(Profile).where(Profile.merchant_id == merchant_id, Profile.subject_id == subject_id)
     )
+
+
+def purge_expired(now: dt.datetime | None = None) -> int:
+    """Delete every profile past its retention date; return how many (the ledger keeps no PII)."""
+    result = get_session().execute(sa.delete(Profile).where(Profile.expires_at < (now or utcnow())))
+    count = int(getattr(result, "rowcount", 0) or 0)
+    logger.info("retention: %d expired profiles deleted", count)
+    return count

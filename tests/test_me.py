@@ -74,3 +74,30 @@ def test_ledger_is_append_only(app: Flask, client: FlaskClient) -> None:
             session.commit()
         session.rollback()
         assert session.scalars(sa.select(ConsentRecord)).one().purposes["profile"] is False
+
+
+def test_expired_profiles_are_purged_and_fresh_ones_kept(app: Flask, client: FlaskClient) -> None:
+    import datetime as dt
+
+    from quiz.db import transaction
+    from quiz.profiles import purge_expired
+
+    old = grant(client, profile=True)
+    client.post("/api/v1/m/demo/responses", json={"answers": full_answers()}, headers=old)
+    fresh = grant(client, profile=True)
+    client.post("/api/v1/m/demo/responses", json={"answers": full_answers(looking_for="a tent")}, headers=fresh)
+    with app.app_context():
+        session = get_session()
+        first = session.scalars(sa.select(Profile).order_by(Profile.created_at)).first()
+        first.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        session.commit()
+        with transaction():
+            assert purge_expired() == 1
+    assert client.get("/api/v1/me", headers=old).json["profile"] is None
+    assert client.get("/api/v1/me", headers=fresh).json["profile"]["answers"]["looking_for"] == "a tent"
+    assert client.get("/api/v1/me", headers=old).json["consent_history"], "the ledger keeps the decision"
+
+
+def test_purge_command_reports_a_count(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(args=["profiles", "purge-expired"])
+    assert result.exit_code == 0 and result.output.strip() == "0 expired profiles deleted"
