@@ -73,3 +73,23 @@ def test_multi_bounds_and_duplicates() -> None:
 
 def test_scale_outside_its_range() -> None:
     assert errors_of({"level": 9})["level"] == ["Choose a number from 1 to 5."]
+
+
+def test_an_email_question_checks_the_address() -> None:
+    quiz = load_quiz(
+        {
+            "id": "e",
+            "title": "E",
+            "sections": [
+                {
+                    "id": "s",
+                    "title": "S",
+                    "questions": [{"id": "mail", "type": "text", "label": "Email", "role": "email"}],
+                }
+            ],
+        }
+    )
+    with pytest.raises(AnswerError) as info:
+        clean_answers(quiz, {"mail": "not an address"}, complete=True)
+    assert info.value.fields == {"mail": ["Enter an email address like name@example.com."]}
+    assert clean_answers(quiz, {"mail": " ada@example.org "}, complete=True) == {"mail": "ada@example.org"}
