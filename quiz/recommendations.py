@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from flask import current_app
 
-from recommender import CatalogItem
+from recommender import NO_DIVERSITY, CatalogItem, Diversity
 
 from .models import Merchant
 from .preferences import build_preferences
@@ -19,11 +20,12 @@ from .search import recommender_for
 
 @dataclass(frozen=True)
 class RecommendedItem:
-    """A recommended product as shown to the shopper."""
+    """A recommended product as shown to the shopper (``fallback``: outside some filter)."""
 
     item: CatalogItem
     score: float
     reasons: tuple[str, ...]
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,26 @@ def recommend(
     quiz: Quiz,
     answers: Mapping[str, Any],
     limit: int,
-    exclude: Collection[int] = (),
+    exclude: Collection[str] = (),
+    diverse: bool = True,
 ) -> RecommendationResult:
-    """Return up to ``limit`` products for validated ``answers``."""
+    """Return up to ``limit`` products for validated ``answers``, skipping the ``exclude`` external ids."""
     started = time.perf_counter()
     recommender = recommender_for(merchant)
     prefs = build_preferences(quiz, answers)
     vector = recommender.preference_vector(prefs)
-    ranked = recommender.recommend(prefs, limit=limit, exclude=exclude, vector=vector)
-    items = [RecommendedItem(recommender.catalog.items[r.item_id], r.score, r.reasons) for r in ranked]
+    ranked = recommender.recommend(
+        prefs,
+        limit=limit,
+        exclude=recommender.catalog.ids_of(exclude) if exclude else (),
+        vector=vector,
+        diversity=_diversity() if diverse else NO_DIVERSITY,
+    )
+    items = [RecommendedItem(recommender.catalog.items[r.item_id], r.score, r.reasons, r.fallback) for r in ranked]
     return RecommendationResult(items, vector, (time.perf_counter() - started) * 1000)
+
+
+def _diversity() -> Diversity:
+    """Return the configured diversity knob."""
+    config = current_app.config
+    return Diversity(weight=config["DIVERSITY_WEIGHT"], per_group=config["DIVERSITY_PER_GROUP"])

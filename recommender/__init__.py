@@ -6,8 +6,10 @@ Usable from a notebook::
 """
 
 from .domain import (
+    NO_DIVERSITY,
     Boost,
     CatalogItem,
+    Diversity,
     Preferences,
     PriceRange,
     ProductRecord,
@@ -24,6 +26,8 @@ __all__ = [
     "Boost",
     "CatalogIndex",
     "CatalogItem",
+    "Diversity",
+    "NO_DIVERSITY",
     "Embedder",
     "IndexLoadError",
     "IndexStore",

@@ -94,8 +94,27 @@ class Preferences:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """A ranked item with its score and the reasons shown to the shopper."""
+    """A ranked item with its score and the reasons shown to the shopper.
+
+    ``fallback`` marks items that do not meet every filter, offered because too few did.
+    """
 
     item_id: int
     score: float
     reasons: tuple[str, ...]
+    fallback: bool = False
+
+
+@dataclass(frozen=True)
+class Diversity:
+    """How much to trade relevance for variety in the first page of results.
+
+    ``weight`` is the MMR trade-off (0 = by relevance alone); ``per_group`` caps the items of one
+    leaf category and of one brand (0 = no cap).
+    """
+
+    weight: float = 0.15
+    per_group: int = 4
+
+
+NO_DIVERSITY = Diversity(weight=0.0, per_group=0)

@@ -57,6 +57,10 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    def vector(self, item_id: int) -> np.ndarray:
+        """Return the stored vector of one item."""
+        return np.asarray(self._index.reconstruct(int(item_id)), dtype=np.float32)
+
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(ids, scores)`` of the ``k`` nearest items, best first."""
         k = min(k, len(self))

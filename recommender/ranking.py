@@ -96,3 +96,16 @@ def explain(item: CatalogItem, prefs: Preferences, boost_reasons: Sequence[str])
     if not reasons:
         reasons.append("close to what you described" if prefs.keywords else "a good fit for your answers")
     return tuple(reasons[:3])
+
+
+def fallback_reasons(item: CatalogItem, prefs: Preferences) -> tuple[str, ...]:
+    """Return the reasons of an item offered outside the filters: what it misses, then why it is close."""
+    reasons: list[str] = []
+    if prefs.budget is not None and not prefs.budget.contains(item.price):
+        over = item.price is not None and prefs.budget.high is not None and item.price > prefs.budget.high
+        reasons.append("a little over your budget" if over else "outside your budget")
+    if prefs.categories and item.top_category not in prefs.categories:
+        reasons.append(f"from {item.top_category or 'another category'}, outside the categories you picked")
+    words = matched_keywords(prefs.keywords, item)
+    reasons.append("matches: " + ", ".join(words) if words else "close to what you described")
+    return tuple(reasons[:3])

@@ -288,3 +288,19 @@ def test_pages_cannot_be_framed_and_leak_no_referrer(client: FlaskClient) -> Non
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
         assert headers["Referrer-Policy"] == "no-referrer"
         assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_something_different_shows_new_products_and_alternatives_are_labelled(client: FlaskClient) -> None:
+    decide(client, "necessary_only")
+    answer(client, "about", ABOUT)
+    answer(client, "intent", INTENT)
+    answer(client, "preferences", PREFERENCES)
+    titles = re.compile(r'<h2><a href="[^"]*" rel="noopener">([^<]+)</a></h2>')
+    first = titles.findall(client.get("/m/demo/results").get_data(as_text=True))
+    page = client.get("/m/demo/results?different=1").get_data(as_text=True)
+    second = titles.findall(page)
+    assert len(first) == 12 and len(second) == 12 and not set(first) & set(second)
+    narrow = {**PREFERENCES, "categories": ["outerwear"], "budget-low": "0", "budget-high": "30"}
+    answer(client, "preferences", narrow)
+    results = client.get("/m/demo/results").get_data(as_text=True)
+    assert "Close alternatives" in results and "a little over your budget" in results

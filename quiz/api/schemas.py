@@ -74,6 +74,10 @@ class RecommendationsIn(Schema):
 
     answers = fields.Dict(keys=fields.String(), required=True)
     limit = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 50))
+    exclude = fields.List(
+        fields.String(validate=validate.Length(1, 200)), load_default=list, validate=validate.Length(max=500)
+    )
+    diverse = Decision(load_default=True)
 
 
 class ResponsesIn(Schema):
@@ -139,6 +143,7 @@ class ItemOut(Schema):
     brand = fields.String(attribute="item.brand")
     score = fields.Float()
     reasons = fields.List(fields.String())
+    fallback = fields.Boolean()
 
 
 consent_in = ConsentIn()

@@ -83,7 +83,7 @@ def post_recommendations(slug: str) -> ResponseReturnValue:
     data = recommendations_in.load(json_body())
     quiz = quizzes.live_quiz(merchant)
     answers = clean_answers(quiz, data["answers"], complete=False)
-    result = recommend(merchant, quiz, answers, _limit(data["limit"]))
+    result = recommend(merchant, quiz, answers, _limit(data["limit"]), data["exclude"], data["diverse"])
     return jsonify({"items": items_out.dump(result.items), "took_ms": round(result.took_ms, 2)})
 
 

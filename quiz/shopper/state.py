@@ -12,6 +12,8 @@ from typing import Any
 from flask import session
 
 KEY = "attune.quiz"
+# Ids remembered for "show me something different" (the cookie must stay small).
+MAX_SEEN = 120
 
 
 @dataclass
@@ -20,6 +22,7 @@ class QuizProgress:
 
     token: str
     answers: dict[str, Any] = field(default_factory=dict)
+    seen: list[str] = field(default_factory=list)  # product ids already shown on results pages
 
 
 def load_progress(slug: str) -> QuizProgress | None:
@@ -27,13 +30,14 @@ def load_progress(slug: str) -> QuizProgress | None:
     raw = session.get(KEY, {}).get(slug)
     if not isinstance(raw, dict) or not isinstance(raw.get("token"), str):
         return None
-    return QuizProgress(raw["token"], dict(raw.get("answers") or {}))
+    seen = [str(s) for s in raw.get("seen") or []][-MAX_SEEN:]
+    return QuizProgress(raw["token"], dict(raw.get("answers") or {}), seen)
 
 
 def save_progress(slug: str, progress: QuizProgress) -> None:
     """Store the shopper's progress at ``slug``."""
     all_progress = dict(session.get(KEY, {}))
-    all_progress[slug] = {"token": progress.token, "answers": progress.answers}
+    all_progress[slug] = {"token": progress.token, "answers": progress.answers, "seen": progress.seen[-MAX_SEEN:]}
     session[KEY] = all_progress
 
 

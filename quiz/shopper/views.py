@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import merchants, quizzes
@@ -142,9 +142,16 @@ def results(slug: str) -> ResponseReturnValue:
     missing = first_incomplete(quiz, answers)
     if missing is not None:
         return redirect(url_for(".section", slug=slug, section_id=missing.id))
-    result = recommend(
-        merchant, quiz, clean_answers(quiz, answers, complete=True), current_app.config["RECOMMENDATION_LIMIT"]
-    )
+    cleaned = clean_answers(quiz, answers, complete=True)
+    limit = current_app.config["RECOMMENDATION_LIMIT"]
+    different = request.args.get("different") == "1"
+    result = recommend(merchant, quiz, cleaned, limit, exclude=progress.seen if different else ())
+    if different and not result.items:
+        flash("You have seen everything that fits your answers; here are the best matches again.")
+        result = recommend(merchant, quiz, cleaned, limit)
+        different = False
+    progress.seen = (progress.seen if different else []) + [r.item.external_id for r in result.items]
+    save_progress(slug, progress)
     return render_template(
         "shopper/results.html",
         merchant=merchant,
