@@ -7,6 +7,7 @@ from typing import Any
 
 from .answers import AnswerError, clean_answers
 from .consent import ConsentState, current_state
+from .preferences import build_preferences
 from .quiz_schema import Quiz, Section
 from .subjects import Subject, read_token
 
@@ -57,3 +58,9 @@ def previous_section(quiz: Quiz, section: Section) -> Section | None:
     """Return the section before ``section``, or None for the first."""
     index = quiz.sections.index(section)
     return quiz.sections[index - 1] if index else None
+
+
+def says_what_they_want(quiz: Quiz, answers: Mapping[str, Any]) -> bool:
+    """Return whether the answers so far express any preference to match on (for live previews)."""
+    prefs = build_preferences(quiz, answers)
+    return bool(prefs.parts or prefs.categories or prefs.budget)

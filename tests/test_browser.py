@@ -67,3 +67,26 @@ def test_flow_without_javascript(browser: object, live_server: str) -> None:
     take_quiz(page, live_server)
     assert_results(page)
     context.close()
+
+
+def test_live_preview_after_a_section_with_javascript_only(browser: object, live_server: str) -> None:
+    for javascript in (True, False):
+        context = browser.new_context(java_script_enabled=javascript)
+        page = context.new_page()
+        page.goto(live_server + "/")
+        page.get_by_role("button", name="Only what's needed").click()
+        page.get_by_label("25-34").check()
+        page.get_by_label("Country").select_option("ES")
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_label("Shopping for myself").check()
+        page.get_by_label("What are you looking for?").fill("a tent for two people")
+        page.get_by_label("No rush").check()
+        page.get_by_role("button", name="Continue").click()
+        preview = page.locator("aside.preview")
+        if javascript:
+            preview.locator("li").first.wait_for(timeout=30_000)
+            assert preview.is_visible() and preview.locator("li").count() == 4
+            assert "Tent" in preview.locator("li").first.inner_text()
+        else:
+            assert preview.count() == 1 and not preview.is_visible()
+        context.close()

@@ -18,6 +18,7 @@ from ..quiz_flow import (
     known_answers,
     next_section,
     previous_section,
+    says_what_they_want,
     with_section,
 )
 from ..recommendations import recommend
@@ -107,8 +108,13 @@ def section(slug: str, section_id: str) -> ResponseReturnValue:
                 return redirect(url_for(".section", slug=slug, section_id=following.id))
             return _finish(merchant, progress, consent)
     previous = previous_section(quiz, current)
+    preview = None
+    if says_what_they_want(quiz, earlier):
+        endpoint = url_for("api.post_recommendations", slug=slug)
+        preview = {"endpoint": endpoint, "token": progress.token, "answers": earlier, "limit": 4}
     return render_template(
         "shopper/section.html",
+        preview=preview,
         merchant=merchant,
         quiz=quiz,
         section=current,
