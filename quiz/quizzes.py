@@ -29,6 +29,10 @@ class NoQuiz(LookupError):
     """The merchant has no quiz definition."""
 
 
+class NoSuchVersion(LookupError):
+    """The merchant has no quiz version with that number."""
+
+
 def default_definition() -> dict[str, Any]:
     """Return the raw default quiz that new merchants start from."""
     data: dict[str, Any] = yaml.safe_load(DEFAULT_QUIZ.read_text(encoding="utf-8"))
@@ -139,3 +143,41 @@ def catalog_categories(merchant: Merchant, limit: int = MAX_CATEGORY_OPTIONS) ->
     )
     counts = Counter(top for c in rows if (top := c.split(">")[0].strip()))
     return [name for name, _ in counts.most_common(limit)]
+
+
+def versions(merchant: Merchant) -> list[QuizDefinition]:
+    """Return the merchant's quiz versions, newest (the live one) first."""
+    return list(
+        get_session().scalars(
+            sa.select(QuizDefinition)
+            .where(QuizDefinition.merchant_id == merchant.id)
+            .order_by(QuizDefinition.version.desc())
+        )
+    )
+
+
+def get_version(merchant: Merchant, version: int) -> QuizDefinition | None:
+    """Return one of the merchant's quiz versions, if it exists."""
+    return get_session().scalar(
+        sa.select(QuizDefinition).where(QuizDefinition.merchant_id == merchant.id, QuizDefinition.version == version)
+    )
+
+
+def rollback(merchant: Merchant, version: int) -> QuizDefinition:
+    """Publish an earlier version's definition again as the newest version; history is never rewritten.
+
+    The copy keeps the earlier version's origin, so a generated quiz brought back follows the
+    catalog again. When the live version already is that definition (a repeated click), it is
+    returned as it is.
+
+    Raises:
+        NoSuchVersion: the merchant has no such version.
+        marshmallow.ValidationError: the old definition no longer passes today's schema.
+    """
+    row = get_version(merchant, version)
+    if row is None:
+        raise NoSuchVersion(f"{merchant.name} has no quiz version {version}")
+    live = live_definition(merchant)
+    if live.definition == row.definition and live.origin == row.origin:
+        return live
+    return publish(merchant, copy.deepcopy(row.definition), origin=row.origin)

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, PasswordField, RadioField, SelectChoice, SelectField, StringField, SubmitField
+from marshmallow import ValidationError
+from wtforms import (
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from recommender.importers import FORMATS
+
+from ..quiz_schema import Quiz, load_quiz
+from ..quiz_text import parse_definition_text
 
 MAPPED_FIELDS = (
     "id",
@@ -57,6 +73,40 @@ class ActionForm(FlaskForm):
     """A bare form for buttons that change something (CSRF only)."""
 
     submit = SubmitField("Confirm")
+
+
+class QuizEditorForm(FlaskForm):
+    """The quiz definition as YAML or JSON, and what to do with it (ids prefixed: questions use plain ones)."""
+
+    definition = TextAreaField(
+        "Quiz definition (YAML or JSON)",
+        id="quiz-definition",
+        validators=[DataRequired("Write or paste a quiz definition.")],
+        render_kw={"rows": 28, "spellcheck": "false", "autocapitalize": "off", "autocomplete": "off"},
+    )
+    check = SubmitField("Check", id="quiz-check")
+    preview = SubmitField("Preview", id="quiz-preview")
+    publish = SubmitField("Publish as a new version", id="quiz-publish")
+
+    def clean(self) -> tuple[dict[str, Any], Quiz] | None:
+        """Return the definition parsed and loaded, or None with every problem on ``definition``."""
+        if not self.validate():
+            return None
+        try:
+            definition = parse_definition_text(self.definition.data)
+            return definition, load_quiz(definition)
+        except ValueError as exc:
+            self.definition.errors = [str(exc)]
+        except ValidationError as exc:
+            self.definition.errors = _problems(exc.messages)
+        return None
+
+
+def _problems(messages: Mapping[str, list[str]] | Any) -> list[str]:
+    """Return ``path: message`` lines from load_quiz's flat error dict."""
+    if not isinstance(messages, Mapping):
+        return [str(messages)]
+    return [m if path == "_schema" else f"{path}: {m}" for path, found in messages.items() for m in found]
 
 
 class MappingForm(FlaskForm):
