@@ -11,6 +11,8 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
+AXE := .tools/node_modules/axe-core/axe.min.js
+
 .PHONY: run test install migrate demo lint format bench chromium clean
 
 $(BIN)/.installed: pyproject.toml
@@ -37,7 +39,11 @@ run: demo
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium; }
 
-test: install chromium
+# axe-core (npm) checks pages for accessibility problems in the browser tests.
+$(AXE):
+	npm install --prefix .tools --no-audit --no-fund --no-save axe-core@4.14.1
+
+test: install chromium $(AXE)
 	$(BIN)/pytest
 
 lint: install
@@ -52,4 +58,4 @@ bench: demo
 	$(BIN)/python bench/recommend_latency.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .tools
