@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "HNSW_THRESHOLD": 50_000,  # catalogs larger than this use HNSW instead of exact search
     "DIVERSITY_WEIGHT": 0.15,  # MMR trade-off between relevance and variety (0 = off)
     "DIVERSITY_PER_GROUP": 4,  # most items per leaf category and per brand in a page (0 = no cap)
+    "DIGITAL_CONSENT_AGE": 16,  # below it, marketing purposes are switched off (GDPR Art. 8)
     "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
     "WARM_UP": False,  # serving process: load model and demo index early, resume unfinished imports
     "DEMO_MERCHANT": "demo",
@@ -80,6 +81,9 @@ def _validate(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"DIVERSITY_WEIGHT must be a number from 0 to below 1, got {weight!r}")
     if not isinstance(config["DIVERSITY_PER_GROUP"], int) or config["DIVERSITY_PER_GROUP"] < 0:
         raise ConfigError("DIVERSITY_PER_GROUP must be a whole number, 0 for no cap")
+    age = config["DIGITAL_CONSENT_AGE"]
+    if isinstance(age, bool) or not isinstance(age, int) or not 13 <= age <= 18:
+        raise ConfigError(f"DIGITAL_CONSENT_AGE must be a whole number from 13 to 18, got {age!r}")
     if config["RECOMMENDATION_LIMIT"] > 50:
         raise ConfigError("RECOMMENDATION_LIMIT must be at most 50 (the API's largest page)")
     if len(str(config["SECRET_KEY"])) < 16:

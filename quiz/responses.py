@@ -6,11 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
+
 from .consent import ConsentState
 from .db import transaction
+from .explainer import merchant_explainer
 from .models import Merchant
 from .preferences import build_preferences
-from .profiles import save_response
+from .profiles import change_consents, save_response
 from .quiz_schema import Quiz
 from .recommendations import RecommendationResult, recommend
 from .search import recommender_for
@@ -39,6 +42,7 @@ def submit(
     first_name = first_name or _answer_with_role(quiz, answers, "first_name")
     email = email or _answer_with_role(quiz, answers, "email")
     with transaction():
+        consent = apply_age_rule(merchant, consent, quiz, answers)
         profile = save_response(
             merchant, consent, quiz.version, answers, result.vector, first_name=first_name, email=email
         )
@@ -54,6 +58,7 @@ def store_profile(merchant: Merchant, consent: ConsentState, quiz: Quiz, answers
         return None
     vector = recommender_for(merchant).preference_vector(build_preferences(quiz, answers))
     with transaction():
+        consent = apply_age_rule(merchant, consent, quiz, answers)
         profile = save_response(
             merchant,
             consent,
@@ -68,3 +73,26 @@ def store_profile(merchant: Merchant, consent: ConsentState, quiz: Quiz, answers
 
 def _answer_with_role(quiz: Quiz, answers: Mapping[str, Any], role: str) -> str | None:
     return next((answers.get(q.id) for q in quiz.questions() if q.role == role and answers.get(q.id)), None)
+
+
+def below_consent_age(quiz: Quiz, answers: Mapping[str, Any]) -> bool:
+    """Return whether an answer places the shopper below the digital-consent age.
+
+    Age options say so with a ``max_age`` signal (the oldest age in the band).
+    """
+    limit = current_app.config["DIGITAL_CONSENT_AGE"]
+    for question in quiz.questions():
+        option = question.option(str(answers.get(question.id))) if question.id in answers else None
+        max_age = option.signals.get("max_age") if option else None
+        if isinstance(max_age, int) and max_age < limit:
+            return True
+    return False
+
+
+def apply_age_rule(merchant: Merchant, consent: ConsentState, quiz: Quiz, answers: Mapping[str, Any]) -> ConsentState:
+    """Switch off marketing for shoppers below the digital-consent age (recorded in the ledger)."""
+    if not below_consent_age(quiz, answers) or not (consent.allows("email") or consent.allows("sms")):
+        return consent
+    return change_consents(
+        merchant, consent.subject_id, {"email": False, "sms": False}, merchant_explainer(merchant), source="age rule"
+    )

@@ -101,3 +101,17 @@ def test_expired_profiles_are_purged_and_fresh_ones_kept(app: Flask, client: Fla
 def test_purge_command_reports_a_count(runner) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(args=["profiles", "purge-expired"])
     assert result.exit_code == 0 and result.output.strip() == "0 expired profiles deleted"
+
+
+def test_marketing_is_switched_off_below_the_digital_consent_age(app: Flask, client: FlaskClient) -> None:
+    auth = grant(client, profile=True, email=True, sms=True)
+    body = {"answers": full_answers(age_band="under_16"), "email": "kid@example.org"}
+    response = client.post("/api/v1/m/demo/responses", json=body, headers=auth)
+    assert response.status_code == 201 and response.json["profile_id"]
+    me = client.get("/api/v1/me", headers=auth).json
+    assert me["consents"] == {"recommendations": True, "profile": True, "email": False, "sms": False}
+    assert me["consent_history"][-1]["source"] == "age rule"
+    assert me["profile"]["email"] is None
+    adult = grant(client, profile=True, email=True)
+    client.post("/api/v1/m/demo/responses", json={"answers": full_answers(age_band="16-17")}, headers=adult)
+    assert client.get("/api/v1/me", headers=adult).json["consents"]["email"] is True, "16 is old enough by default"
