@@ -21,6 +21,10 @@ def build_preferences(quiz: Quiz, answers: Mapping[str, Any]) -> Preferences:
     excluded: set[str] = set()
     boosts: list[Boost] = []
     budget: PriceRange | None = None
+    bands: list[PriceRange] = []
+    filters: dict[str, set[str]] = {}
+    pinned: list[str] = []
+    excluded_items: set[str] = set()
     for question in quiz.questions():
         value = answers.get(question.id)
         if value is None or not is_visible(question, answers):
@@ -41,14 +45,33 @@ def build_preferences(quiz: Quiz, answers: Mapping[str, Any]) -> Preferences:
                 categories.update(signals.get("categories") or ())
                 excluded.update(signals.get("exclude_categories") or ())
                 boosts.extend(_boosts(option))
+                if signals.get("price"):
+                    bands.append(PriceRange(*signals["price"]))
+                for attribute, wanted in (signals.get("filters") or {}).items():
+                    filters.setdefault(attribute, set()).update(v.lower() for v in _as_list(wanted))
+                pinned.extend(signals.get("pin") or ())
+                excluded_items.update(signals.get("exclude") or ())
     return Preferences(
         parts=tuple(parts),
-        budget=budget,
+        budget=_narrowest(budget, bands),
         categories=frozenset(categories),
         excluded_categories=frozenset(excluded),
         boosts=tuple(boosts),
         keywords=tuple(dict.fromkeys(words)),
+        attribute_filters=tuple((name, frozenset(values)) for name, values in filters.items()),
+        pinned=tuple(pinned),
+        excluded_items=frozenset(excluded_items),
     )
+
+
+def _narrowest(budget: PriceRange | None, bands: list[PriceRange]) -> PriceRange | None:
+    """Return the range every price limit allows: the shopper's budget and the options' price bands."""
+    ranges = ([budget] if budget else []) + bands
+    if not ranges:
+        return None
+    lows = [r.low for r in ranges if r.low is not None]
+    highs = [r.high for r in ranges if r.high is not None]
+    return PriceRange(max(lows) if lows else None, min(highs) if highs else None)
 
 
 def _as_list(value: Any) -> list[Any]:

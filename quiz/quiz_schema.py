@@ -91,10 +91,37 @@ class Quiz:
         return next((s for s in self.sections if s.id == sid), None)
 
 
+def _values() -> fields.Field:
+    """A string, or a list of strings."""
+    return fields.Raw(validate=_string_or_strings)
+
+
+def _string_or_strings(value: Any) -> None:
+    if isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+        return
+    raise ValidationError("Give a text or a list of texts.")
+
+
+class SignalsSchema(Schema):
+    """What choosing an option tells the recommender (see docs/quiz-signals.md)."""
+
+    any = fields.Boolean()
+    query = fields.String(validate=validate.Length(max=500))
+    categories = fields.List(fields.String(), validate=validate.Length(min=1))
+    exclude_categories = fields.List(fields.String(), validate=validate.Length(min=1))
+    price = fields.List(fields.Float(allow_none=True), validate=validate.Length(equal=2))
+    filters = fields.Dict(keys=fields.String(), values=_values())
+    boost = fields.Dict(keys=fields.String(), values=_values())
+    reason = fields.String(validate=validate.Length(max=200))
+    pin = fields.List(fields.String(), validate=validate.Length(min=1, max=12))
+    exclude = fields.List(fields.String(), validate=validate.Length(min=1))
+    max_age = fields.Integer(validate=validate.Range(0, 150))
+
+
 class OptionSchema(Schema):
     value = fields.String(required=True, validate=validate.Length(1, 100))
     label = fields.String(required=True, validate=validate.Length(1, 200))
-    signals = fields.Dict(keys=fields.String(), load_default=dict)
+    signals = fields.Nested(SignalsSchema, load_default=dict)
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Option:

@@ -90,6 +90,10 @@ class Preferences:
     excluded_categories: frozenset[str] = frozenset()
     boosts: tuple[Boost, ...] = ()
     keywords: tuple[str, ...] = ()
+    # Hard attribute filters: each attribute must hold one of its values ("materials": {"merino"}).
+    attribute_filters: tuple[tuple[str, frozenset[str]], ...] = ()
+    pinned: tuple[str, ...] = ()  # external ids always shown first (the merchant's picks)
+    excluded_items: frozenset[str] = frozenset()  # external ids never shown
 
 
 @dataclass(frozen=True)

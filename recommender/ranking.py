@@ -38,14 +38,16 @@ def query_vector(embedder: Embedder, parts: Sequence[QueryPart]) -> np.ndarray |
 
 def passes_filters(item: CatalogItem, prefs: Preferences) -> bool:
     """Return whether the item survives the shopper's hard constraints."""
-    if not item.available:
+    if not item.available or item.external_id in prefs.excluded_items:
         return False
     if prefs.budget is not None and not prefs.budget.contains(item.price):
         return False
     top = item.top_category
     if prefs.categories and top not in prefs.categories:
         return False
-    return top not in prefs.excluded_categories
+    if top in prefs.excluded_categories:
+        return False
+    return all(_attribute_values(item, name) & wanted for name, wanted in prefs.attribute_filters)
 
 
 def _attribute_values(item: CatalogItem, attribute: str) -> set[str]:

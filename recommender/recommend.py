@@ -62,9 +62,12 @@ class Recommender:
             raise ValueError("limit must be at least 1")
         if vector is None:
             vector = self.preference_vector(prefs)
-        ranked = self._candidates(vector, prefs, limit, exclude)
-        picked = diversify(ranked, limit, diversity, self.catalog.vectors.vector)
-        results = [
+        results = self._pins(prefs, limit, exclude)
+        exclude = set(exclude) | {r.item_id for r in results}
+        wanted = limit - len(results)
+        ranked = self._candidates(vector, prefs, wanted, exclude) if wanted else []
+        picked = diversify(ranked, wanted, diversity, self.catalog.vectors.vector)
+        results += [
             Recommendation(c.item.id, round(c.score, 4), explain(c.item, prefs, c.boost_reasons)) for c in picked
         ]
         if len(results) < limit and (prefs.budget is not None or prefs.categories):
@@ -74,6 +77,18 @@ class Recommender:
                 reasons = fallback_reasons(c.item, prefs)
                 results.append(Recommendation(c.item.id, round(c.score, 4), reasons, fallback=True))
         return results
+
+    def _pins(self, prefs: Preferences, limit: int, exclude: Collection[int]) -> list[Recommendation]:
+        """Return the merchant's pinned items for these answers: available ones, first, once each."""
+        if not prefs.pinned:
+            return []
+        by_external = {item.external_id: item for item in self.catalog.items.values()}
+        pins = []
+        for external_id in dict.fromkeys(prefs.pinned):
+            item = by_external.get(external_id)
+            if item and item.available and item.id not in exclude and external_id not in prefs.excluded_items:
+                pins.append(Recommendation(item.id, 1.0, ("picked by the shop for your answers",)))
+        return pins[:limit]
 
     def _candidates(
         self, vector: np.ndarray | None, prefs: Preferences, wanted: int, exclude: Collection[int]
