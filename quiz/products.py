@@ -15,3 +15,10 @@ def page(merchant: Merchant, limit: int, offset: int) -> tuple[list[Product], in
     total = session.scalar(sa.select(sa.func.count()).select_from(Product).where(scope)) or 0
     rows = session.scalars(sa.select(Product).where(scope).order_by(Product.id).limit(limit).offset(offset))
     return list(rows), total
+
+
+def by_external_id(merchant: Merchant, external_id: str) -> Product | None:
+    """Return one of the merchant's products by the merchant's own id."""
+    return get_session().scalar(
+        sa.select(Product).where(Product.merchant_id == merchant.id, Product.external_id == external_id)
+    )

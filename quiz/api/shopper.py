@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from .. import merchants, quizzes
+from .. import funnel, merchants, quizzes
 from ..answers import clean_answers
 from ..consent import record_decision
 from ..db import transaction
@@ -71,6 +71,7 @@ def post_consents(slug: str) -> ResponseReturnValue:
         )
     with transaction():
         record = record_decision(merchant, data["purposes"], explainer, source="api", locale=data["locale"])
+    funnel.count(merchant.id, funnel.decision_events(record.purposes))
     token = issue_token(Subject(record.subject_id, merchant.id))
     return jsonify({"subject_token": token, "purposes": record.purposes, "explainer_version": explainer.version}), 201
 
@@ -99,4 +100,6 @@ def post_responses(slug: str) -> ResponseReturnValue:
     submission = submit(
         merchant, consent, quiz, answers, _limit(data["limit"]), email=data["email"], first_name=data["first_name"]
     )
+    sections = [f"section:{s.id}" for s in quiz.sections]
+    funnel.count(merchant.id, ["complete", *sections, *(f"answered:{qid}" for qid in answers)])
     return jsonify({"profile_id": submission.profile_id, "items": items_out.dump(submission.result.items)}), 201

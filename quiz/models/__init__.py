@@ -4,6 +4,7 @@ from .admin_user import AdminUser
 from .base import Base, new_public_id, utcnow
 from .catalog_import import CatalogImport, ImportMode, ImportStatus
 from .consent import ConsentAction, ConsentRecord, LedgerViolation
+from .funnel import FunnelCount
 from .merchant import ApiKey, Merchant
 from .product import Product
 from .profile import Profile
@@ -18,6 +19,7 @@ __all__ = [
     "Base",
     "ConsentAction",
     "ConsentRecord",
+    "FunnelCount",
     "LedgerViolation",
     "Merchant",
     "Product",

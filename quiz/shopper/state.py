@@ -23,6 +23,7 @@ class QuizProgress:
     token: str
     answers: dict[str, Any] = field(default_factory=dict)
     seen: list[str] = field(default_factory=list)  # product ids already shown on results pages
+    started_at: float | None = None  # when the quiz began (time.time()), for time-to-finish counts
 
 
 def load_progress(slug: str) -> QuizProgress | None:
@@ -31,13 +32,21 @@ def load_progress(slug: str) -> QuizProgress | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("token"), str):
         return None
     seen = [str(s) for s in raw.get("seen") or []][-MAX_SEEN:]
-    return QuizProgress(raw["token"], dict(raw.get("answers") or {}), seen)
+    started = raw.get("started_at")
+    return QuizProgress(
+        raw["token"], dict(raw.get("answers") or {}), seen, started if isinstance(started, (int, float)) else None
+    )
 
 
 def save_progress(slug: str, progress: QuizProgress) -> None:
     """Store the shopper's progress at ``slug``."""
     all_progress = dict(session.get(KEY, {}))
-    all_progress[slug] = {"token": progress.token, "answers": progress.answers, "seen": progress.seen[-MAX_SEEN:]}
+    all_progress[slug] = {
+        "token": progress.token,
+        "answers": progress.answers,
+        "seen": progress.seen[-MAX_SEEN:],
+        "started_at": progress.started_at,
+    }
     session[KEY] = all_progress
 
 

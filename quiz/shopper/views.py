@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+import time
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import merchants, quizzes
+from .. import funnel, merchants, products, quizzes
 from ..answers import clean_answers
 from ..consent import ConsentState, record_decision
 from ..db import transaction
@@ -23,6 +25,7 @@ from ..quiz_flow import (
 )
 from ..recommendations import recommend
 from ..responses import store_profile
+from ..security import safe_url
 from ..subjects import Subject, issue_token
 from . import bp
 from .forms import ConsentForm, asked_questions, section_form
@@ -61,7 +64,9 @@ def decide(slug: str) -> ResponseReturnValue:
         return _render_explainer(merchant, ConsentForm(formdata=None), 409)
     with transaction():
         record = record_decision(merchant, form.purposes(), explainer, source="site")
-    save_progress(slug, QuizProgress(issue_token(Subject(record.subject_id, merchant.id))))
+    funnel.count(merchant.id, funnel.decision_events(record.purposes))
+    token = issue_token(Subject(record.subject_id, merchant.id))
+    save_progress(slug, QuizProgress(token, started_at=time.time()))
     first = quizzes.live_quiz(merchant).sections[0].id
     return redirect(url_for(".section", slug=slug, section_id=first))
 
@@ -103,6 +108,7 @@ def section(slug: str, section_id: str) -> ResponseReturnValue:
         if cleaned is not None:
             progress.answers = with_section(current, progress.answers, cleaned)
             save_progress(slug, progress)
+            funnel.count(merchant.id, [f"section:{current.id}", *(f"answered:{qid}" for qid in cleaned)])
             following = next_section(quiz, current)
             if following is not None:
                 return redirect(url_for(".section", slug=slug, section_id=following.id))
@@ -132,6 +138,10 @@ def _finish(merchant: Merchant, progress: QuizProgress, consent: ConsentState) -
     if missing is not None:
         return redirect(url_for(".section", slug=merchant.slug, section_id=missing.id))
     store_profile(merchant, consent, quiz, clean_answers(quiz, progress.answers, complete=True))
+    events = ["complete"]
+    if progress.started_at is not None:
+        events.append(funnel.duration_event(time.time() - progress.started_at))
+    funnel.count(merchant.id, events)
     return redirect(url_for(".results", slug=merchant.slug))
 
 
@@ -158,6 +168,7 @@ def results(slug: str) -> ResponseReturnValue:
         different = False
     progress.seen = (progress.seen if different else []) + [r.item.external_id for r in result.items]
     save_progress(slug, progress)
+    funnel.count(merchant.id, ["results"])
     return render_template(
         "shopper/results.html",
         merchant=merchant,
@@ -166,3 +177,14 @@ def results(slug: str) -> ResponseReturnValue:
         consent=consent,
         privacy_token=progress.token,
     )
+
+
+@bp.get("/m/<slug>/go/<path:product_id>")
+def go(slug: str, product_id: str) -> ResponseReturnValue:
+    """Count a click on a recommendation, then open the product's page at the shop."""
+    merchant = merchants.get_or_404(slug)
+    product = products.by_external_id(merchant, product_id)
+    if product is None or safe_url(product.url) == "#":
+        abort(404, description="This product has no page to open.")
+    funnel.count(merchant.id, ["click"])
+    return redirect(product.url)

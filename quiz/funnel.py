@@ -1,0 +1,147 @@
+"""Funnel analytics from aggregate counters: starts, drop-off, opt-ins, time to finish, clicks.
+
+Only counts are kept, per merchant and day; nothing identifies a shopper, so shoppers who
+allowed no profile are counted too without anything about them being stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .db import get_session
+from .explainer import PURPOSES
+from .models import FunnelCount, Merchant
+from .quiz_schema import Quiz
+
+# Upper bounds (seconds) of the time-to-finish buckets; the last bucket is open.
+DURATION_BUCKETS = (30, 60, 120, 300, 600, 1800)
+
+
+def count(merchant_id: int, events: Iterable[str], by: int = 1) -> None:
+    """Add ``by`` to today's counter of each event, each in a short transaction of its own.
+
+    Call it outside other transactions: it commits the request's session.
+    """
+    session = get_session()
+    day = dt.datetime.now(dt.UTC).date()
+    for event in events:
+        _increment(session, merchant_id, day, event[:120], by)
+
+
+def _increment(session: Session, merchant_id: int, day: dt.date, event: str, by: int) -> None:
+    where = (FunnelCount.merchant_id == merchant_id, FunnelCount.day == day, FunnelCount.event == event)
+    update = sa.update(FunnelCount).where(*where).values(count=FunnelCount.count + by)
+    if not session.execute(update).rowcount:
+        session.add(FunnelCount(merchant_id=merchant_id, day=day, event=event, count=by))
+        try:
+            session.commit()
+            return
+        except IntegrityError:  # another request created today's row first
+            session.rollback()
+            session.execute(update)
+    session.commit()
+
+
+def decision_events(purposes: Mapping[str, bool]) -> list[str]:
+    """Return the events of a consent decision: a start, and each purpose granted."""
+    return ["start", *(f"consent:{p}" for p, granted in purposes.items() if granted)]
+
+
+def duration_event(seconds: float) -> str:
+    """Return the time-to-finish bucket event for a quiz finished in ``seconds``."""
+    bound = next((b for b in DURATION_BUCKETS if seconds <= b), None)
+    return f"duration:{bound}" if bound else f"duration:>{DURATION_BUCKETS[-1]}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A question or section with how many shoppers reached and answered it."""
+
+    label: str
+    reached: int
+    answered: int
+
+    @property
+    def drop_off(self) -> float:
+        """Return the share of shoppers who reached this step and went no further."""
+        return 1 - self.answered / self.reached if self.reached else 0.0
+
+
+@dataclass(frozen=True)
+class FunnelReport:
+    """The funnel of one merchant over a date range."""
+
+    start: dt.date
+    end: dt.date
+    starts: int
+    completions: int
+    steps: list[Step]
+    opt_in: dict[str, float]
+    median_duration: str | None
+    results_views: int
+    clicks: int
+
+    @property
+    def completion_rate(self) -> float:
+        """Return the share of starts that finished the quiz."""
+        return self.completions / self.starts if self.starts else 0.0
+
+    @property
+    def click_through(self) -> float:
+        """Return product clicks per results page shown."""
+        return self.clicks / self.results_views if self.results_views else 0.0
+
+
+def report(merchant: Merchant, quiz: Quiz, start: dt.date, end: dt.date) -> FunnelReport:
+    """Return the merchant's funnel between ``start`` and ``end`` (inclusive)."""
+    rows = get_session().execute(
+        sa.select(FunnelCount.event, sa.func.sum(FunnelCount.count))
+        .where(FunnelCount.merchant_id == merchant.id, FunnelCount.day >= start, FunnelCount.day <= end)
+        .group_by(FunnelCount.event)
+    )
+    totals = {event: int(total or 0) for event, total in rows}
+    starts = totals.get("start", 0)
+    steps: list[Step] = []
+    reached = starts
+    for section in quiz.sections:
+        for question in section.questions:
+            steps.append(Step(question.label, reached, totals.get(f"answered:{question.id}", 0)))
+        reached = totals.get(f"section:{section.id}", 0)
+    return FunnelReport(
+        start=start,
+        end=end,
+        starts=starts,
+        completions=totals.get("complete", 0),
+        steps=steps,
+        opt_in={p: (totals.get(f"consent:{p}", 0) / starts if starts else 0.0) for p in PURPOSES},
+        median_duration=_median_bucket(totals),
+        results_views=totals.get("results", 0),
+        clicks=totals.get("click", 0),
+    )
+
+
+def _median_bucket(totals: dict[str, int]) -> str | None:
+    labels = [*(f"duration:{b}" for b in DURATION_BUCKETS), f"duration:>{DURATION_BUCKETS[-1]}"]
+    counts = [totals.get(label, 0) for label in labels]
+    total = sum(counts)
+    if not total:
+        return None
+    running = 0
+    for i, n in enumerate(counts):
+        running += n
+        if running * 2 >= total:
+            if i == len(DURATION_BUCKETS):
+                return f"over {DURATION_BUCKETS[-1] // 60} minutes"
+            low = DURATION_BUCKETS[i - 1] if i else 0
+            return f"{_short(low)}-{_short(DURATION_BUCKETS[i])}"
+    return None  # pragma: no cover - the loop always reaches half
+
+
+def _short(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds} s"

@@ -1,0 +1,73 @@
+"""Funnel analytics: real shopper journeys become counts, and the admin chart shows them."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask import Flask
+
+from quiz.db import get_session
+from quiz.funnel import duration_event
+from quiz.models import FunnelCount
+
+from .helpers import make_merchant
+from .test_admin import log_in
+from .test_shopper_pages import ABOUT, INTENT, PREFERENCES, answer, decide
+
+
+def test_journeys_are_counted_without_storing_anyone(app: Flask) -> None:
+    finisher, quitter, dropper = app.test_client(), app.test_client(), app.test_client()
+    decide(finisher, "accept_all")
+    for section, data in (("about", ABOUT), ("intent", INTENT), ("preferences", PREFERENCES)):
+        answer(finisher, section, data)
+    results = finisher.get("/m/demo/results").get_data(as_text=True)
+    link = re.search(r'href="(/m/demo/go/[^"]+)"', results).group(1)
+    click = finisher.get(link)
+    assert click.status_code == 302 and click.headers["Location"].startswith("https://demo.attune.test/")
+    decide(quitter, "necessary_only")
+    answer(quitter, "about", ABOUT)
+    decide(dropper, "save_choices", email="y")
+
+    with app.app_context():
+        counts = dict(get_session().execute(sa.select(FunnelCount.event, FunnelCount.count)).all())
+    assert counts["start"] == 3 and counts["complete"] == 1
+    assert counts["section:about"] == 2 and counts["section:intent"] == 1
+    assert counts["consent:profile"] == 1 and counts["consent:email"] == 2 and counts["consent:recommendations"] == 3
+    assert counts["answered:looking_for"] == 1 and counts["results"] == 1 and counts["click"] == 1
+    assert any(e.startswith("duration:") for e in counts)
+    assert not any("Ada" in e or "jacket" in e for e in counts), "events carry no answers"
+
+    shop = make_merchant(app, "funnelshop")
+    client = app.test_client()
+    log_in(client, shop.admin_email)
+    assert "Started</dt><dd>0" in client.get("/admin/funnel").get_data(as_text=True), "another merchant's counts"
+
+
+def test_the_admin_chart_shows_drop_off_per_question(app: Flask) -> None:
+    from quiz import accounts, merchants
+    from quiz.db import transaction
+
+    with app.app_context(), transaction():
+        accounts.create_admin(merchants.get_by_slug("demo"), "owner@demo.example", "correct horse battery")
+    shopper = app.test_client()
+    for _ in range(2):
+        decide(shopper, "necessary_only")
+        answer(shopper, "about", ABOUT)
+    admin = app.test_client()
+    log_in(admin, "owner@demo.example")
+    page = admin.get("/admin/funnel").get_data(as_text=True)
+    assert "Started</dt><dd>2" in page and "Finished</dt><dd>0 (0%)" in page
+    assert "<svg" in page and "What are you looking for?" in page
+    assert re.search(r"<td>Age</td><td class=\"num\">2</td><td class=\"num\">2</td>", page)
+    assert re.search(r"<td>What are you looking for\?</td><td class=\"num\">2</td><td class=\"num\">0</td>", page)
+    narrowed = admin.get("/admin/funnel?from=2001-01-01&to=2001-01-31").get_data(as_text=True)
+    assert "Started</dt><dd>0" in narrowed
+    bad = admin.get("/admin/funnel?from=soon").get_data(as_text=True)
+    assert "is not a date like" in bad
+
+
+def test_time_to_finish_buckets() -> None:
+    assert duration_event(12) == "duration:30"
+    assert duration_event(61) == "duration:120"
+    assert duration_event(4000) == "duration:>1800"
