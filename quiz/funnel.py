@@ -138,8 +138,9 @@ def _median_bucket(totals: dict[str, int]) -> str | None:
         if running * 2 >= total:
             if i == len(DURATION_BUCKETS):
                 return f"over {DURATION_BUCKETS[-1] // 60} minutes"
-            low = DURATION_BUCKETS[i - 1] if i else 0
-            return f"{_short(low)}-{_short(DURATION_BUCKETS[i])}"
+            if i == 0:
+                return f"under {_short(DURATION_BUCKETS[0])}"
+            return f"{_short(DURATION_BUCKETS[i - 1])}-{_short(DURATION_BUCKETS[i])}"
     return None  # pragma: no cover - the loop always reaches half
 
 

@@ -71,3 +71,17 @@ def test_time_to_finish_buckets() -> None:
     assert duration_event(12) == "duration:30"
     assert duration_event(61) == "duration:120"
     assert duration_event(4000) == "duration:>1800"
+
+
+def test_median_time_to_finish_reads_naturally(app: Flask) -> None:
+    import datetime as dt
+
+    from quiz import funnel, merchants, quizzes
+
+    with app.app_context():
+        demo = merchants.get_by_slug("demo")
+        funnel.count(demo.id, ["start", "start", "start", "duration:30", "duration:120", "duration:120"])
+        today = dt.datetime.now(dt.UTC).date()
+        assert funnel.report(demo, quizzes.live_quiz(demo), today, today).median_duration == "1 min-2 min"
+        funnel.count(demo.id, ["duration:30"] * 3)
+        assert funnel.report(demo, quizzes.live_quiz(demo), today, today).median_duration == "under 30 s"
