@@ -121,12 +121,14 @@ def catalog_import(slug: str, format_: str | None, mode: str, file: Path) -> Non
 @profiles_cli.command("purge-expired")
 @with_appcontext
 def profiles_purge_expired() -> None:
-    """Delete profiles kept longer than their merchant's retention period."""
+    """Delete profiles past their retention period and saved quizzes left for a week."""
     from .profiles import purge_expired
+    from .quiz_sessions import purge_stale
 
     with transaction():
         count = purge_expired()
-    click.echo(f"{count} expired profiles deleted")
+        stale = purge_stale()
+    click.echo(f"{count} expired profiles deleted, {stale} stale saved quizzes deleted")
 
 
 def init_app(app: Flask) -> None:

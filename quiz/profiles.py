@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from . import quiz_sessions
 from .consent import ConsentState, current_state, history, normalise, record_decision
 from .db import get_session
 from .explainer import Explainer
@@ -103,6 +104,7 @@ def export(merchant: Merchant, subject_id: str) -> dict[str, Any]:
             for r in history(merchant.id, subject_id)
         ],
         "profile": None if profile is None else _profile_data(profile),
+        "saved_quiz": quiz_sessions.saved_answers(merchant.id, subject_id),
     }
 
 
@@ -138,6 +140,8 @@ def change_consents(
     record = record_decision(merchant, merged, explainer, source=source, subject_id=subject_id, action=action)
     if not merged["profile"]:
         _delete_profile(merchant.id, subject_id)
+    if not merged["recommendations"]:
+        quiz_sessions.forget(merchant.id, subject_id)
     elif not merged["email"] and (profile := get_profile(merchant.id, subject_id)) is not None:
         profile.email = None
     get_session().flush()
@@ -145,8 +149,9 @@ def change_consents(
 
 
 def erase(merchant: Merchant, subject_id: str, explainer: Explainer, *, source: str) -> None:
-    """Delete the subject's profile and withdraw every purpose; the ledger keeps that proof."""
+    """Delete the subject's profile and saved quiz and withdraw every purpose; the ledger keeps that proof."""
     _delete_profile(merchant.id, subject_id)
+    quiz_sessions.forget(merchant.id, subject_id)
     record_decision(merchant, {}, explainer, source=source, subject_id=subject_id, action="withdraw")
 
 

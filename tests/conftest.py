@@ -106,6 +106,7 @@ def _clean(app: Flask) -> None:
             conn.execute(sa.text("DELETE FROM quiz_definition WHERE merchant_id <> :d OR version > 1"), {"d": demo_id})
             conn.execute(sa.text("DELETE FROM catalog_import"))
             conn.execute(sa.text("DELETE FROM funnel_count"))
+            conn.execute(sa.text("DELETE FROM quiz_session"))
             for table in ("product", "api_key", "admin_user"):
                 conn.execute(sa.text(f"DELETE FROM {table} WHERE merchant_id <> :d"), {"d": demo_id})
             conn.execute(sa.text("DELETE FROM merchant WHERE id <> :d"), {"d": demo_id})

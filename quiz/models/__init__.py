@@ -9,6 +9,7 @@ from .merchant import ApiKey, Merchant
 from .product import Product
 from .profile import Profile
 from .quiz_definition import QuizDefinition
+from .quiz_session import QuizSession
 
 __all__ = [
     "AdminUser",
@@ -25,6 +26,7 @@ __all__ = [
     "Product",
     "Profile",
     "QuizDefinition",
+    "QuizSession",
     "new_public_id",
     "utcnow",
 ]

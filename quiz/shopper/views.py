@@ -7,9 +7,9 @@ import time
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import funnel, merchants, products, quizzes
+from .. import funnel, merchants, products, quiz_sessions, quizzes
 from ..answers import clean_answers
-from ..consent import ConsentState, record_decision
+from ..consent import ConsentState, current_state, record_decision
 from ..db import transaction
 from ..explainer import merchant_explainer
 from ..models import Merchant
@@ -109,6 +109,8 @@ def section(slug: str, section_id: str) -> ResponseReturnValue:
             progress.answers = with_section(current, progress.answers, cleaned)
             save_progress(slug, progress)
             funnel.count(merchant.id, [f"section:{current.id}", *(f"answered:{qid}" for qid in cleaned)])
+            if "later" in request.form:
+                return _saved_for_later(merchant, progress, consent)
             following = next_section(quiz, current)
             if following is not None:
                 return redirect(url_for(".section", slug=slug, section_id=following.id))
@@ -131,6 +133,33 @@ def section(slug: str, section_id: str) -> ResponseReturnValue:
     ), (422 if form.errors else 200)
 
 
+def _saved_for_later(merchant: Merchant, progress: QuizProgress, consent: ConsentState) -> ResponseReturnValue:
+    """Keep the answers so far and show the link that brings the shopper back to them."""
+    with transaction():
+        token = quiz_sessions.save(merchant, consent.subject_id, progress.answers)
+    link = url_for(".resume", slug=merchant.slug, token=token, _external=True)
+    return render_template("shopper/saved.html", merchant=merchant, link=link, days=quiz_sessions.KEEP_DAYS)
+
+
+@bp.get("/m/<slug>/resume/<token>")
+def resume(slug: str, token: str) -> ResponseReturnValue:
+    """Bring a shopper back to a quiz they saved, on any browser (no cookie needed)."""
+    merchant = merchants.get_or_404(slug)
+    saved = quiz_sessions.load(merchant, token)
+    state = current_state(merchant.id, saved.subject_id) if saved else None
+    if saved is None or state is None or not state.allows("recommendations"):
+        flash("This link has expired or its answers were deleted. You are welcome to start again.")
+        return redirect(url_for(".explainer", slug=slug))
+    quiz = quizzes.live_quiz(merchant)
+    answers = known_answers(quiz, saved.answers)
+    token_now = issue_token(Subject(saved.subject_id, merchant.id))
+    save_progress(slug, QuizProgress(token_now, answers=answers, started_at=time.time()))
+    missing = first_incomplete(quiz, answers)
+    target = url_for(".section", slug=slug, section_id=missing.id) if missing else url_for(".results", slug=slug)
+    flash("Welcome back: your answers are as you left them.")
+    return redirect(target)
+
+
 def _finish(merchant: Merchant, progress: QuizProgress, consent: ConsentState) -> ResponseReturnValue:
     """Keep the profile (with consent) and show the results; the search itself runs there."""
     quiz = quizzes.live_quiz(merchant)
@@ -138,6 +167,8 @@ def _finish(merchant: Merchant, progress: QuizProgress, consent: ConsentState) -
     if missing is not None:
         return redirect(url_for(".section", slug=merchant.slug, section_id=missing.id))
     store_profile(merchant, consent, quiz, clean_answers(quiz, progress.answers, complete=True))
+    with transaction():
+        quiz_sessions.forget(merchant.id, consent.subject_id)
     events = ["complete"]
     if progress.started_at is not None:
         events.append(funnel.duration_event(time.time() - progress.started_at))

@@ -1,8 +1,8 @@
-"""funnel counters
+"""funnel counters and saved quizzes
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 13:34:48.370393
+Create Date: 2026-11-23 13:42:44.276148
 """
 
 from __future__ import annotations
@@ -31,9 +31,26 @@ def upgrade() -> None:
     with op.batch_alter_table('funnel_count', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_funnel_count_merchant_id'), ['merchant_id'], unique=False)
 
+    op.create_table('quiz_session',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('merchant_id', sa.Integer(), nullable=False),
+    sa.Column('subject_id', sa.String(length=32), nullable=False),
+    sa.Column('answers', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_quiz_session_merchant_id_merchant'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quiz_session')),
+    sa.UniqueConstraint('merchant_id', 'subject_id', name='uq_quiz_session_merchant_subject')
+    )
+    with op.batch_alter_table('quiz_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quiz_session_merchant_id'), ['merchant_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('quiz_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quiz_session_merchant_id'))
+
+    op.drop_table('quiz_session')
     with op.batch_alter_table('funnel_count', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_funnel_count_merchant_id'))
 
