@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "HNSW_THRESHOLD": 50_000,  # catalogs larger than this use HNSW instead of exact search
     "DIVERSITY_WEIGHT": 0.15,  # MMR trade-off between relevance and variety (0 = off)
     "DIVERSITY_PER_GROUP": 4,  # most items per leaf category and per brand in a page (0 = no cap)
+    "INTENT_SHIFT_THRESHOLD": 0.35,  # cosine between old and new preferences below which intent shifted
     "DIGITAL_CONSENT_AGE": 16,  # below it, marketing purposes are switched off (GDPR Art. 8)
     "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
     "WARM_UP": False,  # serving process: load model and demo index early, resume unfinished imports

@@ -9,14 +9,17 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from flask import current_app
 
 from . import quiz_sessions
 from .consent import ConsentState, current_state, history, normalise, record_decision
 from .db import get_session
 from .explainer import Explainer
-from .models import Merchant, Profile, utcnow
+from .models import IntentShift, Merchant, Profile, utcnow
 
 DAYS_PER_MONTH = 30.44
+# A returning shopper's new answers count this much against the stored preferences.
+NEW_ANSWERS_WEIGHT = 0.7
 logger = logging.getLogger(__name__)
 
 
@@ -50,7 +53,7 @@ def save_response(
     profile.first_name = first_name or None
     # Data minimisation: an address is kept only for a channel it may be used for.
     profile.email = email if email and consent.allows("email") else None
-    profile.preference_embedding = None if vector is None else vector.astype(np.float32).tobytes()
+    profile.preference_embedding = _updated_embedding(profile, vector)
     profile.consent_record_id = consent.record_id
     profile.last_seen_at = now
     profile.expires_at = now + dt.timedelta(days=DAYS_PER_MONTH * merchant.retention_months)
@@ -82,6 +85,34 @@ def summary(profile: Profile, detail: bool = False) -> dict[str, Any]:
     if not detail:
         data.pop("preference_embedding")
     return data
+
+
+def _updated_embedding(profile: Profile, vector: np.ndarray | None) -> bytes | None:
+    """Return the profile's new preference vector, recording an intent shift when it turned around.
+
+    New answers weigh more than old ones (NEW_ANSWERS_WEIGHT); when they point somewhere else
+    entirely (cosine below INTENT_SHIFT_THRESHOLD) they replace the old ones at once.
+    """
+    if vector is None:
+        return profile.preference_embedding
+    new = vector.astype(np.float32)
+    if profile.preference_embedding is None or profile.id is None:
+        return new.tobytes()
+    old = np.frombuffer(profile.preference_embedding, dtype=np.float32)
+    similarity = float(old @ new)
+    if similarity < current_app.config["INTENT_SHIFT_THRESHOLD"]:
+        get_session().add(IntentShift(merchant_id=profile.merchant_id, profile_id=profile.id, similarity=similarity))
+        return new.tobytes()
+    blended = NEW_ANSWERS_WEIGHT * new + (1 - NEW_ANSWERS_WEIGHT) * old
+    return (blended / np.linalg.norm(blended)).astype(np.float32).tobytes()
+
+
+def intent_shifts(profile: Profile) -> list[dict[str, Any]]:
+    """Return the profile's intent shifts, oldest first."""
+    rows = get_session().scalars(
+        sa.select(IntentShift).where(IntentShift.profile_id == profile.id).order_by(IntentShift.id)
+    )
+    return [{"similarity": round(r.similarity, 3), "at": r.created_at.isoformat()} for r in rows]
 
 
 def export(merchant: Merchant, subject_id: str) -> dict[str, Any]:
@@ -122,6 +153,7 @@ def _profile_data(profile: Profile) -> dict[str, Any]:
         "created_at": profile.created_at.isoformat(),
         "last_seen_at": profile.last_seen_at.isoformat(),
         "expires_at": profile.expires_at.isoformat(),
+        "intent_shifts": intent_shifts(profile),
     }
 
 

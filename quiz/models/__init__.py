@@ -5,6 +5,7 @@ from .base import Base, new_public_id, utcnow
 from .catalog_import import CatalogImport, ImportMode, ImportStatus
 from .consent import ConsentAction, ConsentRecord, LedgerViolation
 from .funnel import FunnelCount
+from .intent_shift import IntentShift
 from .merchant import ApiKey, Merchant
 from .product import Product
 from .profile import Profile
@@ -21,6 +22,7 @@ __all__ = [
     "ConsentAction",
     "ConsentRecord",
     "FunnelCount",
+    "IntentShift",
     "LedgerViolation",
     "Merchant",
     "Product",

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import json
+import time
 
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import profiles
+from .. import profiles, quizzes
 from ..consent import current_state
 from ..db import get_session, transaction
 from ..downloads import attachment
 from ..explainer import merchant_explainer
 from ..models import Merchant
+from ..quiz_flow import known_answers
 from ..subjects import Subject, read_token
 from . import bp
 from .forms import ConsentChangeForm, DeleteForm
-from .state import forget
+from .state import QuizProgress, forget, save_progress
 
 
 def _subject_or_404(token: str) -> tuple[Subject, Merchant]:
@@ -79,3 +81,21 @@ def privacy_delete(token: str) -> ResponseReturnValue:
     forget(merchant.slug)
     flash("Your data is deleted and every consent withdrawn. Only the record of that withdrawal remains.")
     return redirect(url_for(".privacy", token=token))
+
+
+@bp.get("/privacy/<token>/again")
+def take_again(token: str) -> ResponseReturnValue:
+    """Start the quiz again with the stored answers filled in, at "what changed today?"."""
+    subject, merchant = _subject_or_404(token)
+    state = current_state(merchant.id, subject.subject_id)
+    if state is None or not state.allows("recommendations"):
+        flash("Recommendations are switched off for you. Allow them again below to take the quiz.")
+        return redirect(url_for(".privacy", token=token))
+    profile = profiles.get_profile(merchant.id, subject.subject_id)
+    quiz = quizzes.live_quiz(merchant)
+    answers = known_answers(quiz, profile.answers) if profile else {}
+    save_progress(merchant.slug, QuizProgress(token, answers=answers, started_at=time.time()))
+    # Returning shoppers rarely change who they are; what they want today is what to ask first.
+    start = quiz.sections[1] if answers and len(quiz.sections) > 1 else quiz.sections[0]
+    flash("Welcome back. Your earlier answers are filled in: change what is different today.")
+    return redirect(url_for(".section", slug=merchant.slug, section_id=start.id))
