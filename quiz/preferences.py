@@ -37,6 +37,7 @@ def build_preferences(quiz: Quiz, answers: Mapping[str, Any]) -> Preferences:
             parts.append(QueryPart(value, question.query_weight, cacheable=False))
             words.extend(keywords(value))
         else:
+            question_bands: list[PriceRange] = []
             for option in _chosen_options(question, value):
                 signals = option.signals
                 if signals.get("any"):
@@ -46,11 +47,13 @@ def build_preferences(quiz: Quiz, answers: Mapping[str, Any]) -> Preferences:
                 excluded.update(signals.get("exclude_categories") or ())
                 boosts.extend(_boosts(option))
                 if signals.get("price"):
-                    bands.append(PriceRange(*signals["price"]))
+                    question_bands.append(PriceRange(*signals["price"]))
                 for attribute, wanted in (signals.get("filters") or {}).items():
                     filters.setdefault(attribute, set()).update(v.lower() for v in _as_list(wanted))
                 pinned.extend(signals.get("pin") or ())
                 excluded_items.update(signals.get("exclude") or ())
+            if question_bands:
+                bands.append(_widest(question_bands))
     return Preferences(
         parts=tuple(parts),
         budget=_narrowest(budget, bands),
@@ -64,8 +67,15 @@ def build_preferences(quiz: Quiz, answers: Mapping[str, Any]) -> Preferences:
     )
 
 
+def _widest(bands: list[PriceRange]) -> PriceRange:
+    """Return the range any of one question's picked price bands allows (picks widen, not narrow)."""
+    low = None if any(b.low is None for b in bands) else min(b.low for b in bands if b.low is not None)
+    high = None if any(b.high is None for b in bands) else max(b.high for b in bands if b.high is not None)
+    return PriceRange(low, high)
+
+
 def _narrowest(budget: PriceRange | None, bands: list[PriceRange]) -> PriceRange | None:
-    """Return the range every price limit allows: the shopper's budget and the options' price bands."""
+    """Return the range every price limit allows: the budget and each question's price band."""
     ranges = ([budget] if budget else []) + bands
     if not ranges:
         return None

@@ -99,6 +99,8 @@ def _updated_embedding(profile: Profile, vector: np.ndarray | None) -> bytes | N
     if profile.preference_embedding is None or profile.id is None:
         return new.tobytes()
     old = np.frombuffer(profile.preference_embedding, dtype=np.float32)
+    if old.shape != new.shape:  # stored with another embedding model: start afresh
+        return new.tobytes()
     similarity = float(old @ new)
     if similarity < current_app.config["INTENT_SHIFT_THRESHOLD"]:
         get_session().add(IntentShift(merchant_id=profile.merchant_id, profile_id=profile.id, similarity=similarity))

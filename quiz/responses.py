@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app
 
+from . import quiz_sessions
 from .consent import ConsentState
 from .db import transaction
 from .explainer import merchant_explainer
@@ -46,6 +47,7 @@ def submit(
         profile = save_response(
             merchant, consent, quiz.version, answers, result.vector, first_name=first_name, email=email
         )
+        quiz_sessions.forget(merchant.id, consent.subject_id)  # a quiz saved for later is now done
     return Submission(profile.id if profile else None, result)
 
 
@@ -54,11 +56,12 @@ def store_profile(merchant: Merchant, consent: ConsentState, quiz: Quiz, answers
 
     Without `profile` consent nothing is computed or stored.
     """
+    with transaction():
+        consent = apply_age_rule(merchant, consent, quiz, answers)  # with or without a profile
     if not consent.allows("profile"):
         return None
     vector = recommender_for(merchant).preference_vector(build_preferences(quiz, answers))
     with transaction():
-        consent = apply_age_rule(merchant, consent, quiz, answers)
         profile = save_response(
             merchant,
             consent,

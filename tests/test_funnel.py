@@ -85,3 +85,20 @@ def test_median_time_to_finish_reads_naturally(app: Flask) -> None:
         assert funnel.report(demo, quizzes.live_quiz(demo), today, today).median_duration == "1 min-2 min"
         funnel.count(demo.id, ["duration:30"] * 3)
         assert funnel.report(demo, quizzes.live_quiz(demo), today, today).median_duration == "under 30 s"
+
+
+def test_going_back_and_coming_again_never_counts_twice(app: Flask) -> None:
+    from .test_shopper_pages import privacy_link_after_quiz
+
+    client = app.test_client()
+    link = privacy_link_after_quiz(client)
+    answer(client, "intent", INTENT)  # back to a section, sent again
+    answer(client, "preferences", PREFERENCES)
+    client.get(link + "/again")
+    answer(client, "intent", INTENT)
+    answer(client, "preferences", PREFERENCES)
+    with app.app_context():
+        counts = dict(get_session().execute(sa.select(FunnelCount.event, FunnelCount.count)).all())
+    assert counts["start"] == 2 and counts["complete"] == 2, counts
+    assert counts["section:intent"] == 2 and counts["answered:looking_for"] == 2
+    assert counts["section:about"] == 1, "the returning run did not answer 'about' again"

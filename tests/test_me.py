@@ -116,3 +116,18 @@ def test_marketing_is_switched_off_below_the_digital_consent_age(app: Flask, cli
     adult = grant(client, profile=True, email=True)
     client.post("/api/v1/m/demo/responses", json={"answers": full_answers(age_band="16-17")}, headers=adult)
     assert client.get("/api/v1/me", headers=adult).json["consents"]["email"] is True, "16 is old enough by default"
+
+
+def test_the_age_rule_applies_without_a_profile_too(app: Flask) -> None:
+    from .test_shopper_pages import INTENT, PREFERENCES, answer, decide
+
+    client = app.test_client()
+    decide(client, "save_choices", email="y", sms="y")
+    answer(client, "about", {"age_band": "under_16", "country": "DE"})
+    answer(client, "intent", INTENT)
+    answer(client, "preferences", PREFERENCES)
+    with client.session_transaction() as cookie:
+        token = cookie["attune.quiz"]["demo"]["token"]
+    me = client.get("/api/v1/me", headers={"Authorization": "Bearer " + token}).json
+    assert me["profile"] is None
+    assert me["consents"] == {"recommendations": True, "profile": False, "email": False, "sms": False}

@@ -56,3 +56,15 @@ def test_forged_links_and_erasure(app: Flask, client: FlaskClient) -> None:
     client.delete("/api/v1/me", headers={"Authorization": "Bearer " + results_token})
     assert saved_rows(app) == 0
     assert app.test_client().get(link).headers["Location"].endswith("/m/demo/")
+
+
+def test_finishing_through_the_api_also_deletes_the_saved_quiz(app: Flask, client: FlaskClient) -> None:
+    from .helpers import full_answers
+
+    save_for_later(client)
+    with client.session_transaction() as cookie:
+        token = cookie["attune.quiz"]["demo"]["token"]
+    response = client.post(
+        "/api/v1/m/demo/responses", json={"answers": full_answers()}, headers={"Authorization": "Bearer " + token}
+    )
+    assert response.status_code == 201 and saved_rows(app) == 0

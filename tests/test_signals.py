@@ -90,3 +90,19 @@ def test_malformed_signals_are_refused_by_path(signals: dict[str, Any], path: st
     assert any(key.startswith(f"sections[2].questions[2].options[0].{path}") for key in info.value.messages), (
         info.value.messages
     )
+
+
+def test_price_bands_picked_together_widen_instead_of_narrowing() -> None:
+    from quiz.preferences import build_preferences
+
+    definition = quizzes.default_definition()
+    options = [
+        {"value": "low", "label": "Up to 50", "signals": {"price": [None, 50]}},
+        {"value": "mid", "label": "50 to 100", "signals": {"price": [50, 100]}},
+    ]
+    definition["sections"][2]["questions"].append({"id": "bands", "type": "multi", "label": "B", "options": options})
+    quiz = load_quiz(definition)
+    both = build_preferences(quiz, {"bands": ["low", "mid"], "budget": [20.0, 1000.0]})
+    assert (both.budget.low, both.budget.high) == (20.0, 100.0)
+    one = build_preferences(quiz, {"bands": ["mid"]})
+    assert (one.budget.low, one.budget.high) == (50.0, 100.0)

@@ -8,7 +8,7 @@ import time
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import profiles, quizzes
+from .. import funnel, profiles, quizzes
 from ..consent import current_state
 from ..db import get_session, transaction
 from ..downloads import attachment
@@ -95,6 +95,7 @@ def take_again(token: str) -> ResponseReturnValue:
     quiz = quizzes.live_quiz(merchant)
     answers = known_answers(quiz, profile.answers) if profile else {}
     save_progress(merchant.slug, QuizProgress(token, answers=answers, started_at=time.time()))
+    funnel.count(merchant.id, ["start"])  # a new run through the quiz
     # Returning shoppers rarely change who they are; what they want today is what to ask first.
     start = quiz.sections[1] if answers and len(quiz.sections) > 1 else quiz.sections[0]
     flash("Welcome back. Your earlier answers are filled in: change what is different today.")

@@ -24,6 +24,13 @@ class QuizProgress:
     answers: dict[str, Any] = field(default_factory=dict)
     seen: list[str] = field(default_factory=list)  # product ids already shown on results pages
     started_at: float | None = None  # when the quiz began (time.time()), for time-to-finish counts
+    counted: list[str] = field(default_factory=list)  # funnel events already counted in this run
+
+    def first_time(self, events: list[str]) -> list[str]:
+        """Return the events not yet counted in this run, and remember them as counted."""
+        new = [e for e in events if e not in self.counted]
+        self.counted.extend(new)
+        return new
 
 
 def load_progress(slug: str) -> QuizProgress | None:
@@ -34,7 +41,11 @@ def load_progress(slug: str) -> QuizProgress | None:
     seen = [str(s) for s in raw.get("seen") or []][-MAX_SEEN:]
     started = raw.get("started_at")
     return QuizProgress(
-        raw["token"], dict(raw.get("answers") or {}), seen, started if isinstance(started, (int, float)) else None
+        raw["token"],
+        dict(raw.get("answers") or {}),
+        seen,
+        started if isinstance(started, (int, float)) else None,
+        [str(e) for e in raw.get("counted") or []],
     )
 
 
@@ -46,6 +57,7 @@ def save_progress(slug: str, progress: QuizProgress) -> None:
         "answers": progress.answers,
         "seen": progress.seen[-MAX_SEEN:],
         "started_at": progress.started_at,
+        "counted": progress.counted,
     }
     session[KEY] = all_progress
 

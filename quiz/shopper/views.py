@@ -107,8 +107,9 @@ def section(slug: str, section_id: str) -> ResponseReturnValue:
         cleaned = form.clean(earlier)
         if cleaned is not None:
             progress.answers = with_section(current, progress.answers, cleaned)
+            events = progress.first_time([f"section:{current.id}", *(f"answered:{qid}" for qid in cleaned)])
             save_progress(slug, progress)
-            funnel.count(merchant.id, [f"section:{current.id}", *(f"answered:{qid}" for qid in cleaned)])
+            funnel.count(merchant.id, events)
             if "later" in request.form:
                 return _saved_for_later(merchant, progress, consent)
             following = next_section(quiz, current)
@@ -153,8 +154,10 @@ def resume(slug: str, token: str) -> ResponseReturnValue:
     quiz = quizzes.live_quiz(merchant)
     answers = known_answers(quiz, saved.answers)
     token_now = issue_token(Subject(saved.subject_id, merchant.id))
-    save_progress(slug, QuizProgress(token_now, answers=answers, started_at=time.time()))
     missing = first_incomplete(quiz, answers)
+    done = quiz.sections[: quiz.sections.index(missing)] if missing else list(quiz.sections)
+    counted = [f"section:{s.id}" for s in done] + [f"answered:{qid}" for qid in answers]
+    save_progress(slug, QuizProgress(token_now, answers=answers, started_at=time.time(), counted=counted))
     target = url_for(".section", slug=slug, section_id=missing.id) if missing else url_for(".results", slug=slug)
     flash("Welcome back: your answers are as you left them.")
     return redirect(target)
@@ -169,9 +172,10 @@ def _finish(merchant: Merchant, progress: QuizProgress, consent: ConsentState) -
     store_profile(merchant, consent, quiz, clean_answers(quiz, progress.answers, complete=True))
     with transaction():
         quiz_sessions.forget(merchant.id, consent.subject_id)
-    events = ["complete"]
-    if progress.started_at is not None:
+    events = progress.first_time(["complete"])
+    if events and progress.started_at is not None:
         events.append(funnel.duration_event(time.time() - progress.started_at))
+    save_progress(merchant.slug, progress)
     funnel.count(merchant.id, events)
     return redirect(url_for(".results", slug=merchant.slug))
 
