@@ -115,11 +115,7 @@ def _draft(fields: Mapping[str, str], row: int, default_currency: str) -> Draft:
     draft.category = category_path(fields.get("product_type", "")) or category_path(google_category)
     price = draft.read_price(fields.get("price", ""))
     sale = draft.read_price(fields.get("sale_price", ""), field_name="sale_price", label="Sale price")
-    draft.set_price(price)
-    if sale is not None and (price is None or sale.amount < price.amount):
-        draft.set_price(sale)
-        if price is not None:
-            draft.attributes["regular_price"] = price.amount
+    draft.set_prices(price, sale)
     for name in _TEXT_ATTRIBUTES:
         if value := plain_text(fields.get(name, "")):
             draft.attributes[name] = value

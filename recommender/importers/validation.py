@@ -70,6 +70,14 @@ class Draft:
             return None
         return price
 
+    def set_prices(self, regular: Price | None, sale: Price | None) -> None:
+        """Take a regular and a sale price: a lower sale price is the price, the regular one kept aside."""
+        self.set_price(regular)
+        if sale is not None and (regular is None or sale.amount < regular.amount):
+            self.set_price(sale)
+            if regular is not None:
+                self.attributes["regular_price"] = regular.amount
+
     def set_price(self, price: Price | None) -> None:
         """Take a parsed price: its low end as the price, the top of a range as ``price_max``."""
         if price is None:

@@ -91,11 +91,7 @@ def _product(row: CsvRow, numbers: list[int], default_currency: str) -> Draft:
     draft.brand = brands[0] if brands else ""
     regular = draft.read_price(values.get("regular_price", ""), field_name="regular_price", label="Regular price")
     sale = draft.read_price(values.get("sale_price", ""), field_name="sale_price", label="Sale price")
-    draft.set_price(regular)
-    if sale is not None and (regular is None or sale.amount < regular.amount):
-        draft.set_price(sale)
-        if regular is not None:
-            draft.attributes["regular_price"] = regular.amount
+    draft.set_prices(regular, sale)
     _add_attributes(draft, row, numbers)
     return draft
 
