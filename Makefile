@@ -13,7 +13,7 @@ export TOKENIZERS_PARALLELISM := false
 
 AXE := .tools/node_modules/axe-core/axe.min.js
 
-.PHONY: run test install migrate demo lint format bench chromium clean
+.PHONY: run test install translations messages migrate demo lint format bench chromium clean
 
 $(BIN)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,16 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-migrate: install
+# Shopper text in Spanish: the catalogs (.po) are the source, compiled here for the app (.mo).
+translations: install
+	$(BIN)/pybabel compile -d quiz/translations -D messages
+
+# After changing shopper-facing text: add new strings to every catalog, then translate them.
+messages: install
+	$(BIN)/pybabel extract -F quiz/translations/babel.cfg --project Attune --copyright-holder "Attune contributors" --no-location --sort-output -o $(VENV)/messages.pot .
+	$(BIN)/pybabel update -i $(VENV)/messages.pot -d quiz/translations --no-fuzzy-matching --ignore-obsolete --width 100
+
+migrate: translations
 	$(FLASK) db upgrade
 
 demo: migrate
@@ -43,7 +52,7 @@ chromium:
 $(AXE):
 	npm install --prefix .tools --no-audit --no-fund --no-save axe-core@4.14.1
 
-test: install chromium $(AXE)
+test: translations chromium $(AXE)
 	$(BIN)/pytest
 
 lint: install

@@ -27,7 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from quiz import cli, db, errors, health, jobs, search, security
+    from quiz import cli, db, errors, health, i18n, jobs, search, security
     from quiz.config import load_config
     from quiz.extensions import csrf
 
@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     search.init_app(app)
     jobs.init_app(app)
     csrf.init_app(app)
+    i18n.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     cli.init_app(app)

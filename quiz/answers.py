@@ -7,9 +7,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from flask_babel import format_decimal, gettext
+
 from .quiz_schema import Question, Quiz
 
-MISSING_MESSAGE = "This question needs an answer."
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Control characters (NUL and friends) have no place in an answer; newlines and tabs become spaces.
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -19,7 +20,7 @@ class AnswerError(ValueError):
     """Answers that do not fit the quiz; ``fields`` maps question ids to messages."""
 
     def __init__(self, fields: dict[str, list[str]]) -> None:
-        super().__init__("Some answers need attention.")
+        super().__init__(gettext("Some answers need attention."))
         self.fields = fields
 
 
@@ -67,7 +68,7 @@ def clean_answers(
     """
     scope = list(questions) if questions is not None else list(quiz.questions())
     known = {q.id for q in scope}
-    errors: dict[str, list[str]] = {qid: ["Unknown question."] for qid in answers if qid not in known}
+    errors: dict[str, list[str]] = {qid: [gettext("Unknown question.")] for qid in answers if qid not in known}
     cleaned: dict[str, Any] = {}
     context = dict(earlier or {})
     for question in scope:
@@ -76,7 +77,7 @@ def clean_answers(
         value = answers.get(question.id)
         if is_blank(value):
             if complete and question.required:
-                errors[question.id] = [MISSING_MESSAGE]
+                errors[question.id] = [gettext("This question needs an answer.")]
             continue
         try:
             cleaned[question.id] = _clean_value(question, value)
@@ -93,9 +94,9 @@ def _clean_value(question: Question, value: Any) -> Any:
     kind = question.type
     if kind in ("single", "country"):
         if not isinstance(value, str):
-            raise ValueError("Pick one of the options.")
+            raise ValueError(gettext("Pick one of the options."))
         if question.option(value) is None:
-            raise ValueError(f"{value[:50]!r} is not one of the options.")
+            raise ValueError(gettext("%(value)s is not one of the options.", value=repr(value[:50])))
         return value
     if kind == "multi":
         return _clean_multi(question, value)
@@ -106,24 +107,28 @@ def _clean_value(question: Question, value: Any) -> Any:
     if kind == "scale":
         number = _number(value)
         if not question.min <= number <= question.max:  # type: ignore[operator]
-            raise ValueError(f"Choose a number from {question.min:g} to {question.max:g}.")
+            raise ValueError(
+                gettext("Choose a number from %(low)s to %(high)s.", low=_num(question.min), high=_num(question.max))
+            )
         return number
     if kind == "boolean":
         if not isinstance(value, bool):
-            raise ValueError("Answer yes or no.")
+            raise ValueError(gettext("Answer yes or no."))
         return value
     raise ValueError(f"Unsupported question type {kind!r}.")  # pragma: no cover - schema forbids it
 
 
 def _clean_text(question: Question, value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError("Enter text.")
+        raise ValueError(gettext("Enter text."))
     text = clean_text(value)
     limit = question.max_length or 0
     if len(text) > limit:
-        raise ValueError(f"Keep it under {limit} characters (this is {len(text)}).")
+        raise ValueError(
+            gettext("Keep it under %(limit)s characters (this is %(length)s).", limit=limit, length=len(text))
+        )
     if question.role == "email" and text and not EMAIL.match(text):
-        raise ValueError("Enter an email address like name@example.com.")
+        raise ValueError(gettext("Enter an email address like name@example.com."))
     return text
 
 
@@ -132,42 +137,47 @@ def clean_text(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ValueError("The text contains characters that are not valid Unicode.") from exc
+        raise ValueError(gettext("The text contains characters that are not valid Unicode.")) from exc
     return CONTROL.sub(" ", value).strip()
 
 
 def _clean_multi(question: Question, value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("Pick one or more of the options.")
+        raise ValueError(gettext("Pick one or more of the options."))
     chosen = list(dict.fromkeys(value))
     unknown = [v for v in chosen if question.option(v) is None]
     if unknown:
-        raise ValueError(f"{unknown[0][:50]!r} is not one of the options.")
+        raise ValueError(gettext("%(value)s is not one of the options.", value=repr(unknown[0][:50])))
     if question.min is not None and len(chosen) < question.min:
-        raise ValueError(f"Pick at least {question.min:g}.")
+        raise ValueError(gettext("Pick at least %(n)s.", n=_num(question.min)))
     if question.max is not None and len(chosen) > question.max:
-        raise ValueError(f"Pick at most {question.max:g}.")
+        raise ValueError(gettext("Pick at most %(n)s.", n=_num(question.max)))
     return chosen
 
 
 def _clean_range(question: Question, value: Any) -> list[float]:
     if not isinstance(value, list) or len(value) != 2:
-        raise ValueError("Give a range as [low, high].")
+        raise ValueError(gettext("Give a range as [low, high]."))
     low, high = _number(value[0]), _number(value[1])
     if low > high:
-        raise ValueError("The lower end must not be above the upper end.")
+        raise ValueError(gettext("The lower end must not be above the upper end."))
     if low < question.min or high > question.max:  # type: ignore[operator]
-        raise ValueError(f"Stay between {question.min:g} and {question.max:g}.")
+        raise ValueError(gettext("Stay between %(low)s and %(high)s.", low=_num(question.min), high=_num(question.max)))
     return [low, high]
 
 
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError("Enter a number.")
+        raise ValueError(gettext("Enter a number."))
     try:
         number = float(value)
     except OverflowError as exc:
-        raise ValueError("Enter a smaller number.") from exc
+        raise ValueError(gettext("Enter a smaller number.")) from exc
     if not math.isfinite(number):
-        raise ValueError("Enter a finite number.")
+        raise ValueError(gettext("Enter a finite number."))
     return number
+
+
+def _num(value: float | None) -> str:
+    """Return a limit as people of the request's language write numbers."""
+    return format_decimal(value or 0)

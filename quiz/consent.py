@@ -39,9 +39,11 @@ def record_decision(
     source: str,
     subject_id: str | None = None,
     action: ConsentAction = "grant",
-    locale: str = "en",
 ) -> ConsentRecord:
-    """Append a decision to the ledger (a new subject when ``subject_id`` is None)."""
+    """Append a decision to the ledger (a new subject when ``subject_id`` is None).
+
+    The record keeps the version, language and SHA-256 of the explainer text the shopper read.
+    """
     record = ConsentRecord(
         merchant_id=merchant.id,
         subject_id=subject_id or new_public_id(),
@@ -49,7 +51,7 @@ def record_decision(
         purposes=normalise(purposes),
         explainer_version=explainer.version,
         text_sha256=explainer.sha256,
-        locale=locale,
+        locale=explainer.locale,
         source=source,
     )
     get_session().add(record)

@@ -12,6 +12,7 @@ from recommender import ProductRecord
 from . import merchants
 from .catalog import rebuild_index, upsert_products
 from .db import transaction
+from .quizzes import follow_catalog
 from .search import index_store_for
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def load_demo(slug: str = "demo") -> merchants.NewMerchant | None:
     with transaction():
         merchant = merchants.get_by_slug(slug)
         if merchant is not None:
+            follow_catalog(merchant)  # an upgraded default quiz reaches an existing demo
             if merchant.active_index and (index_store_for(merchant.id).root / merchant.active_index).is_dir():
                 return None
             rebuild_index(merchant)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
@@ -14,6 +15,8 @@ from .quizzes import NoQuiz
 from .search import CatalogNotReady
 
 API_PREFIX = "/api/"
+
+logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -56,7 +59,9 @@ def init_app(app: Flask) -> None:
     def not_ready(exc: Exception) -> ResponseReturnValue:
         if _is_api():
             return error_response(503, str(exc))
-        return render_template("errors/error.html", code=503, message=str(exc)), 503
+        # Shoppers get the page in their language; the cause is for the merchant (API and logs).
+        logger.info("not ready: %s", exc)
+        return render_template("errors/error.html", code=503, message=None), 503
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:
@@ -69,4 +74,6 @@ def init_app(app: Flask) -> None:
                 return error_response(code, message, {"file": [message]})
         if _is_api():
             return error_response(code, message)
+        if exc.description == type(exc).description:
+            message = None  # werkzeug's stock English sentence: the page says it in the shopper's language
         return render_template("errors/error.html", code=code, message=message), code

@@ -13,7 +13,9 @@ import yaml
 if TYPE_CHECKING:
     from .models import Merchant
 
-CONTENT = Path(__file__).parent / "content" / "explainer.yaml"
+from .i18n import DEFAULT_LOCALE, LOCALES, current_locale
+
+CONTENT = Path(__file__).parent / "content" / "explainer"
 PURPOSES = ("recommendations", "profile", "email", "sms")
 
 
@@ -32,10 +34,15 @@ class Explainer:
     """The explainer as shown to a shopper of one merchant."""
 
     version: str
+    locale: str
     title: str
     intro: str
     sections: tuple[tuple[str, str], ...]
     purposes: tuple[Purpose, ...]
+
+    def purpose(self, key: str) -> Purpose:
+        """Return the purpose named ``key``."""
+        return next(p for p in self.purposes if p.key == key)
 
     @property
     def text(self) -> str:
@@ -52,24 +59,32 @@ class Explainer:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
-@lru_cache(maxsize=1)
-def _content() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(CONTENT.read_text(encoding="utf-8"))
+@lru_cache(maxsize=len(LOCALES))
+def _content(locale: str) -> dict[str, Any]:
+    """Return one language's explainer, checked against the English one it translates."""
+    path = CONTENT / f"{locale}.yaml"
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     keys = tuple(p["key"] for p in data["purposes"])
     if keys != PURPOSES:
-        raise RuntimeError(f"{CONTENT} must list the purposes {PURPOSES}, found {keys}")
+        raise RuntimeError(f"{path} must list the purposes {PURPOSES}, found {keys}")
+    if locale != DEFAULT_LOCALE:
+        english = _content(DEFAULT_LOCALE)
+        if data["version"] != english["version"] or len(data["sections"]) != len(english["sections"]):
+            raise RuntimeError(f"{path} must translate version {english['version']} section by section")
     return data
 
 
-def explainer_for(merchant_name: str, retention_months: int) -> Explainer:
-    """Return the current explainer filled in for a merchant."""
-    data = _content()
+def explainer_for(merchant_name: str, retention_months: int, locale: str = DEFAULT_LOCALE) -> Explainer:
+    """Return the current explainer filled in for a merchant, in ``locale`` (English if unknown)."""
+    locale = locale if locale in LOCALES else DEFAULT_LOCALE
+    data = _content(locale)
 
     def fill(text: str) -> str:
         return text.format(merchant=merchant_name, retention_months=retention_months).strip()
 
     return Explainer(
         version=str(data["version"]),
+        locale=locale,
         title=fill(data["title"]),
         intro=fill(data["intro"]),
         sections=tuple((fill(s["heading"]), fill(s["body"])) for s in data["sections"]),
@@ -77,6 +92,6 @@ def explainer_for(merchant_name: str, retention_months: int) -> Explainer:
     )
 
 
-def merchant_explainer(merchant: Merchant) -> Explainer:
-    """Return the current explainer of ``merchant``."""
-    return explainer_for(merchant.name, merchant.retention_months)
+def merchant_explainer(merchant: Merchant, locale: str | None = None) -> Explainer:
+    """Return the current explainer of ``merchant`` in ``locale`` (default: the request's)."""
+    return explainer_for(merchant.name, merchant.retention_months, locale or current_locale())

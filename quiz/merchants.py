@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import abort
+from flask_babel import gettext
 
 from . import api_keys
 from .accounts import create_admin
@@ -41,7 +42,7 @@ def get_or_404(slug: str) -> Merchant:
     """Return the merchant with ``slug`` or answer 404."""
     merchant = get_by_slug(slug)
     if merchant is None:
-        abort(404, description=f"No merchant {slug!r}.")
+        abort(404, description=gettext("No merchant %(slug)s.", slug=repr(slug)))
     return merchant
 
 

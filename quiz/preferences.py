@@ -107,7 +107,7 @@ def _add_option_text(parts: list[QueryPart], question: Question, option: Option,
 
 
 def _boosts(option: Option) -> list[Boost]:
-    reason = str(option.signals.get("reason", ""))
+    reason = option.signals.get("reason", "")  # a LocalText keeps its translations for the page
     result = []
     for attribute, wanted in (option.signals.get("boost") or {}).items():
         for value in _as_list(wanted):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from .countries import country_choices
+from .countries import country_names, sort_key
+from .i18n import LOCALES as SHOPPER_LOCALES
+from .local_text import LOCALE_CODE, LocalizedString, LocalText, localize
 
 QUESTION_TYPES = ("single", "multi", "text", "range", "scale", "boolean", "country")
 CHOICE_TYPES = ("single", "multi")
@@ -90,6 +92,56 @@ class Quiz:
         """Return the section with id ``sid``."""
         return next((s for s in self.sections if s.id == sid), None)
 
+    def localized(self, locale: str) -> Quiz:
+        """Return the quiz as shoppers of ``locale`` read it; ids, values and signals are unchanged."""
+        if locale == self.locale:
+            return self
+        shown = map_texts(self, lambda text, _path: localize(text, locale))
+        sections = tuple(replace(s, questions=tuple(_sorted_countries(q) for q in s.questions)) for s in shown.sections)
+        return replace(shown, locale=locale, sections=sections)
+
+
+def _sorted_countries(question: Question) -> Question:
+    """Return a country question with its options in the order of their (translated) names."""
+    if question.type != "country":
+        return question
+    return replace(question, options=tuple(sorted(question.options, key=lambda o: sort_key(o.label))))
+
+
+TextMapper = Callable[[str, str], str]
+
+
+def map_texts(quiz: Quiz, fn: TextMapper) -> Quiz:
+    """Return ``quiz`` with ``fn(text, path)`` applied to every text a shopper reads."""
+
+    def option(o: Option, path: str) -> Option:
+        signals = dict(o.signals)
+        if "reason" in signals:
+            signals["reason"] = fn(signals["reason"], f"{path}.signals.reason")
+        return replace(o, label=fn(o.label, f"{path}.label"), signals=signals)
+
+    def question(q: Question, path: str) -> Question:
+        return replace(
+            q,
+            label=fn(q.label, f"{path}.label"),
+            help=fn(q.help, f"{path}.help"),
+            options=tuple(option(o, f"{path}.options[{i}]") for i, o in enumerate(q.options)),
+        )
+
+    def section(s: Section, path: str) -> Section:
+        return replace(
+            s,
+            title=fn(s.title, f"{path}.title"),
+            intro=fn(s.intro, f"{path}.intro"),
+            questions=tuple(question(q, f"{path}.questions[{i}]") for i, q in enumerate(s.questions)),
+        )
+
+    return replace(
+        quiz,
+        title=fn(quiz.title, "title"),
+        sections=tuple(section(s, f"sections[{i}]") for i, s in enumerate(quiz.sections)),
+    )
+
 
 def _values() -> fields.Field:
     """A string, or a list of strings."""
@@ -112,7 +164,7 @@ class SignalsSchema(Schema):
     price = fields.List(fields.Float(allow_none=True), validate=validate.Length(equal=2))
     filters = fields.Dict(keys=fields.String(), values=_values())
     boost = fields.Dict(keys=fields.String(), values=_values())
-    reason = fields.String(validate=validate.Length(max=200))
+    reason = LocalizedString(200)
     pin = fields.List(fields.String(), validate=validate.Length(min=1, max=12))
     exclude = fields.List(fields.String(), validate=validate.Length(min=1))
     max_age = fields.Integer(validate=validate.Range(0, 150))
@@ -120,7 +172,7 @@ class SignalsSchema(Schema):
 
 class OptionSchema(Schema):
     value = fields.String(required=True, validate=validate.Length(1, 100))
-    label = fields.String(required=True, validate=validate.Length(1, 200))
+    label = LocalizedString(200, required=True, validate=validate.Length(min=1))
     signals = fields.Nested(SignalsSchema, load_default=dict)
 
     @post_load
@@ -134,9 +186,9 @@ class QuestionSchema(Schema):
         validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="Use lowercase letters, digits and _ (max 64)."),
     )
     type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
-    label = fields.String(required=True, validate=validate.Length(1, 300))
+    label = LocalizedString(300, required=True, validate=validate.Length(min=1))
     required = fields.Boolean(load_default=False)
-    help = fields.String(load_default="")
+    help = LocalizedString(1000, load_default="")
     options = fields.List(fields.Nested(OptionSchema), load_default=list)
     min = fields.Float(load_default=None, allow_none=True)
     max = fields.Float(load_default=None, allow_none=True)
@@ -164,16 +216,14 @@ class QuestionSchema(Schema):
     def make(self, data: dict[str, Any], **_: Any) -> Question:
         if data["type"] == "text" and data["max_length"] is None:
             data["max_length"] = DEFAULT_TEXT_LIMIT
-        if data["type"] == "country" and not data["options"]:
-            data["options"] = [Option(code, name) for code, name in country_choices()]
         data["options"] = tuple(data["options"])
         return Question(**data)
 
 
 class SectionSchema(Schema):
     id = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"))
-    title = fields.String(required=True, validate=validate.Length(1, 200))
-    intro = fields.String(load_default="")
+    title = LocalizedString(200, required=True, validate=validate.Length(min=1))
+    intro = LocalizedString(1000, load_default="")
     questions = fields.List(fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1))
 
     @post_load
@@ -184,8 +234,8 @@ class SectionSchema(Schema):
 
 class QuizSchema(Schema):
     id = fields.String(required=True, validate=validate.Length(1, 64))
-    title = fields.String(required=True, validate=validate.Length(1, 200))
-    locale = fields.String(load_default="en")
+    title = LocalizedString(200, required=True, validate=validate.Length(min=1))
+    locale = fields.String(load_default="en", validate=validate.Regexp(LOCALE_CODE))
     sections = fields.List(fields.Nested(SectionSchema), required=True, validate=validate.Length(min=1))
 
     @validates_schema
@@ -208,10 +258,45 @@ class QuizSchema(Schema):
         if errors:
             raise ValidationError(errors)
 
+    @validates_schema
+    def check_languages(self, data: dict[str, Any], **_: Any) -> None:
+        if "sections" not in data or "title" not in data:
+            return
+        own = data.get("locale", "en")
+        errors: dict[str, list[str]] = {}
+
+        def check(text: str, path: str) -> str:
+            if isinstance(text, LocalText) and own not in text.translations:
+                errors[path] = [f"Give the {own!r} text: it is the quiz's own language (its locale)."]
+            return text
+
+        map_texts(Quiz("", data["title"], tuple(data["sections"])), check)
+        if errors:
+            raise ValidationError(errors)
+
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Quiz:
-        data["sections"] = tuple(data["sections"])
-        return Quiz(**data)
+        own = data["locale"]
+        quiz = Quiz(**{**data, "sections": tuple(data["sections"])})
+        quiz = map_texts(quiz, lambda text, _path: _based_on(text, own))
+        return replace(quiz, sections=tuple(_with_countries(s, own) for s in quiz.sections))
+
+
+def _based_on(text: str, locale: str) -> str:
+    """Return ``text`` with ``locale`` as its plain value."""
+    return LocalText(text.translations, locale) if isinstance(text, LocalText) else text
+
+
+def _with_countries(section: Section, locale: str) -> Section:
+    """Give ``country`` questions without options of their own every country, named per language."""
+    if not any(q.type == "country" and not q.options for q in section.questions):
+        return section
+    locales = (locale, *(code for code in SHOPPER_LOCALES if code != locale))
+    options = tuple(Option(code, LocalText(names, locale)) for code, names in country_names(locales))
+    questions = tuple(
+        replace(q, options=options) if q.type == "country" and not q.options else q for q in section.questions
+    )
+    return replace(section, questions=questions)
 
 
 quiz_schema = QuizSchema()

@@ -91,15 +91,16 @@ def live_quiz(merchant: Merchant) -> Quiz:
 
 
 def follow_catalog(merchant: Merchant) -> QuizDefinition | None:
-    """Fit a generated quiz's category choices to the catalog; merchants' own quizzes stay as they are.
+    """Fit a generated quiz to the catalog and to today's default quiz; merchants' own quizzes stay as they are.
 
-    Options whose categories the catalog no longer has are dropped; categories without an
-    option get one, labelled with the category's name. Returns the new version, if any.
+    Starting from the default quiz (so its improved texts and translations reach generated
+    quizzes), options whose categories the catalog does not have are dropped and categories
+    without an option get one, labelled with the category's name. Returns the new version, if any.
     """
     live = live_definition(merchant)
     if live.origin != "default":
         return None
-    definition = copy.deepcopy(live.definition)
+    definition = default_definition()
     for section in definition["sections"]:
         for question in section["questions"]:
             if question["id"] == CATEGORY_QUESTION:

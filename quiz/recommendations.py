@@ -15,6 +15,7 @@ from recommender import NO_DIVERSITY, CatalogItem, Diversity
 from .models import Merchant
 from .preferences import build_preferences
 from .quiz_schema import Quiz
+from .reasons import phrase
 from .search import recommender_for
 
 
@@ -24,7 +25,7 @@ class RecommendedItem:
 
     item: CatalogItem
     score: float
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # worded in the request's language
     fallback: bool = False
 
 
@@ -57,7 +58,10 @@ def recommend(
         vector=vector,
         diversity=_diversity() if diverse else NO_DIVERSITY,
     )
-    items = [RecommendedItem(recommender.catalog.items[r.item_id], r.score, r.reasons, r.fallback) for r in ranked]
+    items = [
+        RecommendedItem(recommender.catalog.items[r.item_id], r.score, tuple(map(phrase, r.reasons)), r.fallback)
+        for r in ranked
+    ]
     return RecommendationResult(items, vector, (time.perf_counter() - started) * 1000)
 
 

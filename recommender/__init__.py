@@ -14,6 +14,7 @@ from .domain import (
     PriceRange,
     ProductRecord,
     QueryPart,
+    Reason,
     Recommendation,
 )
 from .embedder import Embedder, default_model_path
@@ -37,6 +38,7 @@ __all__ = [
     "PriceRange",
     "ProductRecord",
     "QueryPart",
+    "Reason",
     "Recommendation",
     "Recommender",
     "RecommenderError",

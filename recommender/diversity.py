@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .domain import CatalogItem, Diversity
+from .domain import CatalogItem, Diversity, Reason
 
 # How many of the best candidates MMR chooses among, per item wanted.
 POOL_PER_ITEM = 4
@@ -19,7 +19,7 @@ class Candidate(NamedTuple):
 
     score: float
     item: CatalogItem
-    boost_reasons: list[str]
+    boost_reasons: list[Reason]
 
 
 def diversify(

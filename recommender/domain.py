@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,32 @@ class Preferences:
     excluded_items: frozenset[str] = frozenset()  # external ids never shown
 
 
+ReasonKind = Literal[
+    "words",  # the item's text has words the shopper typed: ``words``
+    "boost",  # an answer's boost matched; ``text`` is the merchant's reason for it
+    "category",  # in ``category``, a category the shopper picked
+    "budget",  # within the shopper's ``budget`` (prices in ``currency``)
+    "pinned",  # the merchant pins the item for the shopper's answers
+    "close",  # near the meaning of what the shopper typed
+    "fit",  # near the meaning of the shopper's choices
+    "over_budget",  # fallback: a little over the budget
+    "outside_budget",  # fallback: outside the budget
+    "other_category",  # fallback: from ``category``, outside the categories picked
+]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an item was picked, as data: the application words it in the shopper's language."""
+
+    kind: ReasonKind
+    words: tuple[str, ...] = ()
+    text: str = ""
+    category: str = ""
+    budget: PriceRange | None = None
+    currency: str = ""
+
+
 @dataclass(frozen=True)
 class Recommendation:
     """A ranked item with its score and the reasons shown to the shopper.
@@ -105,7 +131,7 @@ class Recommendation:
 
     item_id: int
     score: float
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     fallback: bool = False
 
 

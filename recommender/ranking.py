@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .domain import CatalogItem, Preferences, PriceRange, QueryPart
+from .domain import CatalogItem, Preferences, QueryPart, Reason
 from .embedder import Embedder
 from .text import matched_keywords
 
@@ -58,56 +58,43 @@ def _attribute_values(item: CatalogItem, attribute: str) -> set[str]:
     return {str(v).lower() for v in values}
 
 
-def boost(item: CatalogItem, prefs: Preferences) -> tuple[float, list[str]]:
+def boost(item: CatalogItem, prefs: Preferences) -> tuple[float, list[Reason]]:
     """Return the score bonus the item earns from the shopper's boosts, and their reasons."""
     bonus = 0.0
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     for b in prefs.boosts:
         if b.value.lower() in _attribute_values(item, b.attribute):
             bonus += b.weight
-            if b.reason and b.reason not in reasons:
-                reasons.append(b.reason)
+            reason = Reason("boost", text=b.reason)
+            if b.reason and reason not in reasons:
+                reasons.append(reason)
     return bonus, reasons
 
 
-def budget_reason(budget: PriceRange, currency: str) -> str:
-    """Return a budget reason as a shopper would say it: "within your 50-100 budget"."""
-
-    def num(x: float) -> str:
-        return f"{x:g}"
-
-    unit = "" if currency in ("", "USD") else f" {currency}"
-    if budget.low and budget.high is not None:
-        return f"within your {num(budget.low)}-{num(budget.high)}{unit} budget"
-    if budget.high is not None:
-        return f"under your {num(budget.high)}{unit} budget"
-    return f"within your {num(budget.low or 0)}+{unit} budget"
-
-
-def explain(item: CatalogItem, prefs: Preferences, boost_reasons: Sequence[str]) -> tuple[str, ...]:
+def explain(item: CatalogItem, prefs: Preferences, boost_reasons: Sequence[Reason]) -> tuple[Reason, ...]:
     """Return the short reasons shown under a recommendation, most specific first."""
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     words = matched_keywords(prefs.keywords, item)
     if words:
-        reasons.append("matches: " + ", ".join(words))
+        reasons.append(Reason("words", words=tuple(words)))
     reasons.extend(boost_reasons)
     if prefs.categories and item.top_category in prefs.categories:
-        reasons.append(f"in {item.top_category}, a category you picked")
+        reasons.append(Reason("category", category=item.top_category))
     if prefs.budget is not None and item.price is not None:
-        reasons.append(budget_reason(prefs.budget, item.currency))
+        reasons.append(Reason("budget", budget=prefs.budget, currency=item.currency))
     if not reasons:
-        reasons.append("close to what you described" if prefs.keywords else "a good fit for your answers")
+        reasons.append(Reason("close" if prefs.keywords else "fit"))
     return tuple(reasons[:3])
 
 
-def fallback_reasons(item: CatalogItem, prefs: Preferences) -> tuple[str, ...]:
+def fallback_reasons(item: CatalogItem, prefs: Preferences) -> tuple[Reason, ...]:
     """Return the reasons of an item offered outside the filters: what it misses, then why it is close."""
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     if prefs.budget is not None and not prefs.budget.contains(item.price):
         over = item.price is not None and prefs.budget.high is not None and item.price > prefs.budget.high
-        reasons.append("a little over your budget" if over else "outside your budget")
+        reasons.append(Reason("over_budget" if over else "outside_budget"))
     if prefs.categories and item.top_category not in prefs.categories:
-        reasons.append(f"from {item.top_category or 'another category'}, outside the categories you picked")
+        reasons.append(Reason("other_category", category=item.top_category))
     words = matched_keywords(prefs.keywords, item)
-    reasons.append("matches: " + ", ".join(words) if words else "close to what you described")
+    reasons.append(Reason("words", words=tuple(words)) if words else Reason("close"))
     return tuple(reasons[:3])

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .diversity import Candidate, diversify
-from .domain import CatalogItem, Diversity, Preferences, Recommendation
+from .domain import CatalogItem, Diversity, Preferences, Reason, Recommendation
 from .embedder import Embedder
 from .index_store import VectorIndex
 from .ranking import boost, explain, fallback_reasons, passes_filters, query_vector
@@ -87,7 +87,7 @@ class Recommender:
         for external_id in dict.fromkeys(prefs.pinned):
             item = by_external.get(external_id)
             if item and item.available and item.id not in exclude and external_id not in prefs.excluded_items:
-                pins.append(Recommendation(item.id, 1.0, ("picked by the shop for your answers",)))
+                pins.append(Recommendation(item.id, 1.0, (Reason("pinned"),)))
         return pins[:limit]
 
     def _candidates(

@@ -67,8 +67,8 @@ def test_editor_shows_the_live_definition_as_yaml(app: Flask, client: FlaskClien
     text = html.unescape(page)
     assert 'href="/admin/quiz"' in page
     assert "Version 1 is live" in text
-    assert "id: onboarding\ntitle: Find your gear\n" in text
-    assert "label: What are you looking for?" in text
+    assert "id: onboarding\ntitle:\n  en: Find your gear\n  es: Encuentra tu equipo\n" in text
+    assert "en: What are you looking for?" in text
     for button in ("Check", "Preview", "Publish as a new version"):
         assert f'value="{button}"' in page
     assert "Roll back to this version" not in page  # the only version is the live one

@@ -199,7 +199,12 @@ def build_spec() -> dict[str, Any]:
         paths.setdefault(op.path, {})[op.method] = _operation(op)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Attune API", "version": "1"},
+        "info": {
+            "title": "Attune API",
+            "version": "1",
+            "description": "Shopper-facing text (quiz, explainer, reasons, answer errors) is in the language "
+            "of the `lang` query parameter (en, es), else of the Accept-Language header, else English.",
+        },
         "paths": paths,
         "components": {
             "securitySchemes": {

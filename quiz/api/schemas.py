@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from ..answers import clean_text
 from ..explainer import PURPOSES
+from ..i18n import LOCALES
 from ..imports import progress_of
 
 
@@ -60,7 +61,8 @@ class ConsentIn(Schema):
 
     purposes = fields.Nested(PurposesSchema, required=True)
     explainer_version = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
-    locale = fields.String(load_default="en", validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"))
+    # The language of the explainer the shopper read; by default the request's (lang, Accept-Language).
+    locale = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LOCALES))
 
 
 class ConsentPatchIn(Schema):

@@ -11,6 +11,7 @@ from ..consent import record_decision
 from ..db import transaction
 from ..errors import ApiError
 from ..explainer import merchant_explainer
+from ..i18n import current_locale
 from ..models import Merchant
 from ..recommendations import recommend
 from ..responses import submit
@@ -37,9 +38,9 @@ def _limit(requested: int | None) -> int:
 
 @bp.get("/m/<slug>/quiz")
 def get_quiz(slug: str) -> ResponseReturnValue:
-    """Return the merchant's live quiz definition."""
+    """Return the merchant's live quiz as shoppers of the request's language read it."""
     quiz = quizzes.live_quiz(merchants.get_or_404(slug))
-    return jsonify(quiz_out.dump(quiz))
+    return jsonify(quiz_out.dump(quiz.localized(current_locale())))
 
 
 @bp.get("/m/<slug>/explainer")
@@ -50,6 +51,7 @@ def get_explainer(slug: str) -> ResponseReturnValue:
     return jsonify(
         {
             "version": explainer.version,
+            "locale": explainer.locale,
             "sha256": explainer.sha256,
             "text": explainer.text,
             "purposes": [p.__dict__ for p in explainer.purposes],
@@ -62,7 +64,7 @@ def post_consents(slug: str) -> ResponseReturnValue:
     """Record a consent decision and return the subject token that carries it."""
     merchant = merchants.get_or_404(slug)
     data = consent_in.load(json_body())
-    explainer = merchant_explainer(merchant)
+    explainer = merchant_explainer(merchant, data["locale"])
     if data["explainer_version"] not in (None, explainer.version):
         raise ApiError(
             422,
@@ -70,7 +72,7 @@ def post_consents(slug: str) -> ResponseReturnValue:
             {"explainer_version": [f"Current version is {explainer.version}."]},
         )
     with transaction():
-        record = record_decision(merchant, data["purposes"], explainer, source="api", locale=data["locale"])
+        record = record_decision(merchant, data["purposes"], explainer, source="api")
     funnel.count(merchant.id, funnel.decision_events(record.purposes))
     token = issue_token(Subject(record.subject_id, merchant.id))
     return jsonify({"subject_token": token, "purposes": record.purposes, "explainer_version": explainer.version}), 201

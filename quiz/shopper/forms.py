@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext
 from flask_wtf import FlaskForm
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     Field,
@@ -22,19 +23,29 @@ from wtforms import (
 from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
 from ..answers import AnswerError, clean_answers, is_visible
+from ..i18n import N_
 from ..quiz_schema import Question, Quiz, Section
 
 
-class ConsentForm(FlaskForm):
+class TranslatedForm(FlaskForm):
+    """A form whose labels, written in English and marked with ``N_``, show in the request's language."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self:
+            field.label.text = gettext(field.label.text)
+
+
+class ConsentForm(TranslatedForm):
     """The explainer's choices: three equally prominent ways to decide, nothing pre-ticked."""
 
     explainer_version = HiddenField()
-    profile = BooleanField("Keep my profile")
-    email = BooleanField("Email")
-    sms = BooleanField("SMS")
-    accept_all = SubmitField("Accept all")
-    necessary_only = SubmitField("Only what's needed")
-    save_choices = SubmitField("Save my choices")
+    profile = BooleanField(N_("Keep my profile"))
+    email = BooleanField(N_("Email"))
+    sms = BooleanField(N_("SMS"))
+    accept_all = SubmitField(N_("Accept all"))
+    necessary_only = SubmitField(N_("Only what's needed"))
+    save_choices = SubmitField(N_("Save my choices"))
 
     def purposes(self) -> dict[str, bool]:
         """Return the decision the button pressed stands for."""
@@ -50,24 +61,24 @@ class ConsentForm(FlaskForm):
         }
 
 
-class ConsentChangeForm(FlaskForm):
+class ConsentChangeForm(TranslatedForm):
     """The privacy center's per-purpose switches (showing the current state)."""
 
-    recommendations = BooleanField("Recommendations")
-    profile = BooleanField("Keep my profile")
-    email = BooleanField("Email")
-    sms = BooleanField("SMS")
-    submit = SubmitField("Save my choices")
+    recommendations = BooleanField(N_("Recommendations"))
+    profile = BooleanField(N_("Keep my profile"))
+    email = BooleanField(N_("Email"))
+    sms = BooleanField(N_("SMS"))
+    submit = SubmitField(N_("Save my choices"))
 
     def purposes(self) -> dict[str, bool]:
         """Return the purposes as switched."""
         return {name: bool(getattr(self, name).data) for name in ("recommendations", "profile", "email", "sms")}
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(TranslatedForm):
     """Confirm erasure."""
 
-    submit = SubmitField("Delete my data")
+    submit = SubmitField(N_("Delete my data"))
 
 
 class RangeWidget:
@@ -76,7 +87,7 @@ class RangeWidget:
     def __call__(self, field: RangeField, **kwargs: Any) -> Markup:
         low, high = field.raw_pair()
         parts = []
-        for end, value, label in (("low", low, "From"), ("high", high, "To")):
+        for end, value, label in (("low", low, gettext("From")), ("high", high, gettext("To"))):
             attrs = html_params(
                 type="number",
                 id=f"{field.id}-{end}",
@@ -88,7 +99,7 @@ class RangeWidget:
                 inputmode="decimal",
                 **{"aria-describedby": f"{field.id}-hint"},
             )
-            parts.append(f'<label for="{field.id}-{end}">{label}</label> <input {attrs}>')
+            parts.append(f'<label for="{field.id}-{end}">{escape(label)}</label> <input {attrs}>')
         return Markup('<span class="range">' + " ".join(parts) + "</span>")
 
 
@@ -191,7 +202,10 @@ def _field_for(question: Question) -> Field:
         return RadioField(question.label, choices=choices, validate_choice=False, **kwargs)
     if kind == "country":
         return SelectField(
-            question.label, choices=[SelectChoice("", "Choose your country"), *choices], validate_choice=False, **kwargs
+            question.label,
+            choices=[SelectChoice("", gettext("Choose your country")), *choices],
+            validate_choice=False,
+            **kwargs,
         )
     if kind == "multi":
         return MultiCheckboxField(question.label, choices=choices, validate_choice=False, **kwargs)
@@ -210,7 +224,7 @@ def _field_for(question: Question) -> Field:
     if kind == "boolean":
         return RadioField(
             question.label,
-            choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+            choices=[SelectChoice("yes", gettext("Yes")), SelectChoice("no", gettext("No"))],
             validate_choice=False,
             **kwargs,
         )

@@ -7,12 +7,14 @@ import time
 
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from .. import funnel, profiles, quizzes
 from ..consent import current_state
 from ..db import get_session, transaction
 from ..downloads import attachment
 from ..explainer import merchant_explainer
+from ..i18n import current_locale
 from ..models import Merchant
 from ..quiz_flow import known_answers
 from ..subjects import Subject, read_token
@@ -25,7 +27,7 @@ def _subject_or_404(token: str) -> tuple[Subject, Merchant]:
     subject = read_token(token)
     merchant = get_session().get(Merchant, subject.merchant_id) if subject else None
     if subject is None or merchant is None:
-        abort(404, description="This privacy link is not valid.")
+        abort(404, description=gettext("This privacy link is not valid."))
     return subject, merchant
 
 
@@ -40,6 +42,7 @@ def privacy(token: str) -> ResponseReturnValue:
         merchant=merchant,
         token=token,
         data=profiles.export(merchant, subject.subject_id),
+        quiz=quizzes.live_quiz(merchant).localized(current_locale()),
         explainer=merchant_explainer(merchant),
         consent_form=form,
         delete_form=DeleteForm(),
@@ -60,13 +63,12 @@ def privacy_consents(token: str) -> ResponseReturnValue:
     subject, merchant = _subject_or_404(token)
     form = ConsentChangeForm()
     if not form.validate_on_submit():
-        abort(400, description="The form expired; please reload the page and try again.")
+        abort(400, description=gettext("The form expired; please reload the page and try again."))
+    explainer = merchant_explainer(merchant)
     with transaction():
-        state = profiles.change_consents(
-            merchant, subject.subject_id, form.purposes(), merchant_explainer(merchant), source="site"
-        )
-    allowed = [p for p, on in state.purposes.items() if on]
-    flash("Saved. You now allow: " + (", ".join(allowed) if allowed else "nothing") + ".")
+        state = profiles.change_consents(merchant, subject.subject_id, form.purposes(), explainer, source="site")
+    allowed = [explainer.purpose(p).title for p, on in state.purposes.items() if on]
+    flash(gettext("Saved. You now allow: %(purposes)s.", purposes=", ".join(allowed) or gettext("nothing")))
     return redirect(url_for(".privacy", token=token))
 
 
@@ -75,11 +77,11 @@ def privacy_delete(token: str) -> ResponseReturnValue:
     """Delete the stored profile and withdraw every consent."""
     subject, merchant = _subject_or_404(token)
     if not DeleteForm().validate_on_submit():
-        abort(400, description="The form expired; please reload the page and try again.")
+        abort(400, description=gettext("The form expired; please reload the page and try again."))
     with transaction():
         profiles.erase(merchant, subject.subject_id, merchant_explainer(merchant), source="site")
     forget(merchant.slug)
-    flash("Your data is deleted and every consent withdrawn. Only the record of that withdrawal remains.")
+    flash(gettext("Your data is deleted and every consent withdrawn. Only the record of that withdrawal remains."))
     return redirect(url_for(".privacy", token=token))
 
 
@@ -89,7 +91,7 @@ def take_again(token: str) -> ResponseReturnValue:
     subject, merchant = _subject_or_404(token)
     state = current_state(merchant.id, subject.subject_id)
     if state is None or not state.allows("recommendations"):
-        flash("Recommendations are switched off for you. Allow them again below to take the quiz.")
+        flash(gettext("Recommendations are switched off for you. Allow them again below to take the quiz."))
         return redirect(url_for(".privacy", token=token))
     profile = profiles.get_profile(merchant.id, subject.subject_id)
     quiz = quizzes.live_quiz(merchant)
@@ -98,5 +100,5 @@ def take_again(token: str) -> ResponseReturnValue:
     funnel.count(merchant.id, ["start"])  # a new run through the quiz
     # Returning shoppers rarely change who they are; what they want today is what to ask first.
     start = quiz.sections[1] if answers and len(quiz.sections) > 1 else quiz.sections[0]
-    flash("Welcome back. Your earlier answers are filled in: change what is different today.")
+    flash(gettext("Welcome back. Your earlier answers are filled in: change what is different today."))
     return redirect(url_for(".section", slug=merchant.slug, section_id=start.id))

@@ -6,12 +6,14 @@ import time
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from .. import funnel, merchants, products, quiz_sessions, quizzes
 from ..answers import clean_answers
 from ..consent import ConsentState, current_state, record_decision
 from ..db import transaction
 from ..explainer import merchant_explainer
+from ..i18n import current_locale
 from ..models import Merchant
 from ..quiz_flow import (
     answers_before,
@@ -60,7 +62,7 @@ def decide(slug: str) -> ResponseReturnValue:
         return _render_explainer(merchant, form, 400)
     explainer = merchant_explainer(merchant)
     if form.explainer_version.data != explainer.version:
-        flash("This explanation changed while you were reading it. Please read it again and choose.")
+        flash(gettext("This explanation changed while you were reading it. Please read it again and choose."))
         return _render_explainer(merchant, ConsentForm(formdata=None), 409)
     with transaction():
         record = record_decision(merchant, form.purposes(), explainer, source="site")
@@ -84,7 +86,7 @@ def _consented(merchant: Merchant) -> tuple[QuizProgress, ConsentState] | None:
 
 
 def _to_explainer(slug: str) -> ResponseReturnValue:
-    flash("Please make a choice about your data first.")
+    flash(gettext("Please make a choice about your data first."))
     return redirect(url_for(".explainer", slug=slug))
 
 
@@ -96,7 +98,7 @@ def section(slug: str, section_id: str) -> ResponseReturnValue:
     if allowed is None:
         return _to_explainer(slug)
     progress, consent = allowed
-    quiz = quizzes.live_quiz(merchant)
+    quiz = quizzes.live_quiz(merchant).localized(current_locale())
     current = quiz.section(section_id)
     if current is None:
         return redirect(url_for(".section", slug=slug, section_id=quiz.sections[0].id))
@@ -119,7 +121,7 @@ def section(slug: str, section_id: str) -> ResponseReturnValue:
     previous = previous_section(quiz, current)
     preview = None
     if says_what_they_want(quiz, earlier):
-        endpoint = url_for("api.post_recommendations", slug=slug)
+        endpoint = url_for("api.post_recommendations", slug=slug, lang=current_locale())
         preview = {"endpoint": endpoint, "token": progress.token, "answers": earlier, "limit": 4}
     return render_template(
         "shopper/section.html",
@@ -149,7 +151,7 @@ def resume(slug: str, token: str) -> ResponseReturnValue:
     saved = quiz_sessions.load(merchant, token)
     state = current_state(merchant.id, saved.subject_id) if saved else None
     if saved is None or state is None or not state.allows("recommendations"):
-        flash("This link has expired or its answers were deleted. You are welcome to start again.")
+        flash(gettext("This link has expired or its answers were deleted. You are welcome to start again."))
         return redirect(url_for(".explainer", slug=slug))
     quiz = quizzes.live_quiz(merchant)
     answers = known_answers(quiz, saved.answers)
@@ -159,7 +161,7 @@ def resume(slug: str, token: str) -> ResponseReturnValue:
     counted = [f"section:{s.id}" for s in done] + [f"answered:{qid}" for qid in answers]
     save_progress(slug, QuizProgress(token_now, answers=answers, started_at=time.time(), counted=counted))
     target = url_for(".section", slug=slug, section_id=missing.id) if missing else url_for(".results", slug=slug)
-    flash("Welcome back: your answers are as you left them.")
+    flash(gettext("Welcome back: your answers are as you left them."))
     return redirect(target)
 
 
@@ -198,7 +200,7 @@ def results(slug: str) -> ResponseReturnValue:
     different = request.args.get("different") == "1"
     result = recommend(merchant, quiz, cleaned, limit, exclude=progress.seen if different else ())
     if different and not result.items:
-        flash("You have seen everything that fits your answers; here are the best matches again.")
+        flash(gettext("You have seen everything that fits your answers; here are the best matches again."))
         result = recommend(merchant, quiz, cleaned, limit)
         different = False
     progress.seen = (progress.seen if different else []) + [r.item.external_id for r in result.items]
@@ -220,6 +222,6 @@ def go(slug: str, product_id: str) -> ResponseReturnValue:
     merchant = merchants.get_or_404(slug)
     product = products.by_external_id(merchant, product_id)
     if product is None or safe_url(product.url) == "#":
-        abort(404, description="This product has no page to open.")
+        abort(404, description=gettext("This product has no page to open."))
     funnel.count(merchant.id, ["click"])
     return redirect(product.url)

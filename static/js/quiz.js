@@ -6,7 +6,9 @@
     if (!field || !field.maxLength || field.maxLength < 0) return;
     hint.setAttribute("aria-live", "polite");
     var update = function () {
-      hint.textContent = (field.maxLength - field.value.length) + " characters left.";
+      // The page gives the sentence in the shopper's language, with {n} for the number.
+      var sentence = hint.getAttribute("data-left") || "{n}";
+      hint.textContent = sentence.replace("{n}", String(field.maxLength - field.value.length));
     };
     field.addEventListener("input", update);
     update();
