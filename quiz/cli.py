@@ -49,6 +49,20 @@ def demo_load() -> None:
         _echo_secrets(created)
 
 
+@demo_cli.command("partner")
+@click.option("--port", default=5001, show_default=True, help="Port of the partner site.")
+@click.option("--attune", "attune_url", default="http://127.0.0.1:5000", show_default=True, help="Attune's URL.")
+@with_appcontext
+def demo_partner(port: int, attune_url: str) -> None:
+    """Serve a partner page on http://localhost:PORT that embeds the demo quiz (another site than Attune's)."""
+    from werkzeug.serving import run_simple
+
+    from .demo import partner_site
+
+    click.echo(f"partner demo on http://localhost:{port}/ (embedding {attune_url})")
+    run_simple("localhost", port, partner_site(attune_url, f"http://localhost:{port}"), use_reloader=False)
+
+
 @merchant_cli.command("create")
 @click.argument("slug")
 @click.option("--name", required=True, help="The shop's name as shoppers see it.")

@@ -22,11 +22,13 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
     "WARM_UP": False,  # serving process: load model and demo index early, resume unfinished imports
     "DEMO_MERCHANT": "demo",
+    "DEMO_PARTNER_ORIGIN": "http://localhost:5001",  # the partner page `make run` serves may embed the demo
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SECURE": False,  # set ATTUNE_SESSION_COOKIE_SECURE=true behind TLS
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # admin sessions end after a working day
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the quiz session
+    "WIDGET_STATE_MAX_AGE": 12 * 3600,  # seconds a widget page's signed state and form tokens stay valid
 }
 
 
@@ -73,7 +75,7 @@ def _validate(config: Mapping[str, Any]) -> None:
     url = str(config["DATABASE_URL"])
     if not url.startswith(("sqlite:", "postgresql")):
         raise ConfigError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, got {url!r}")
-    for key in ("RECOMMENDATION_LIMIT", "MAX_CONTENT_LENGTH", "HNSW_THRESHOLD"):
+    for key in ("RECOMMENDATION_LIMIT", "MAX_CONTENT_LENGTH", "HNSW_THRESHOLD", "WIDGET_STATE_MAX_AGE"):
         value = config[key]
         if not isinstance(value, int) or value < 1:
             raise ConfigError(f"{key} must be a positive whole number, got {value!r}")

@@ -39,10 +39,12 @@ def record_decision(
     source: str,
     subject_id: str | None = None,
     action: ConsentAction = "grant",
+    origin: str | None = None,
 ) -> ConsentRecord:
     """Append a decision to the ledger (a new subject when ``subject_id`` is None).
 
-    The record keeps the version, language and SHA-256 of the explainer text the shopper read.
+    The record keeps the version, language and SHA-256 of the explainer text the shopper read,
+    and for the widget the partner ``origin`` it was shown on.
     """
     record = ConsentRecord(
         merchant_id=merchant.id,
@@ -53,6 +55,7 @@ def record_decision(
         text_sha256=explainer.sha256,
         locale=explainer.locale,
         source=source,
+        origin=origin,
     )
     get_session().add(record)
     get_session().flush()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
 
 from recommender import ProductRecord
 
@@ -15,9 +17,15 @@ from .db import transaction
 from .quizzes import follow_catalog
 from .search import index_store_for
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from .models import Merchant
+
 logger = logging.getLogger(__name__)
 
 CATALOG = Path(__file__).parent / "demo" / "catalog.json"
+PARTNER_PAGE = Path(__file__).parent / "content" / "partner_demo.html"
 DEMO_NAME = "Trailhead Supply Co."
 
 
@@ -55,12 +63,36 @@ def load_demo(slug: str = "demo") -> merchants.NewMerchant | None:
         merchant = merchants.get_by_slug(slug)
         if merchant is not None:
             follow_catalog(merchant)  # an upgraded default quiz reaches an existing demo
+            _allow_demo_partner(merchant)
             if merchant.active_index and (index_store_for(merchant.id).root / merchant.active_index).is_dir():
                 return None
             rebuild_index(merchant)
             return None
         created = merchants.create(slug, DEMO_NAME)
+        _allow_demo_partner(created.merchant)
         summary = upsert_products(created.merchant, demo_records())
         rebuild_index(created.merchant)
     logger.info("demo merchant %r created with %d products", slug, summary.created)
     return created
+
+
+def _allow_demo_partner(merchant: Merchant) -> None:
+    """Let the demo partner page (``flask demo partner``, started by ``make run``) embed the demo quiz."""
+    origin = current_app.config["DEMO_PARTNER_ORIGIN"]
+    if origin and origin not in (merchant.partner_origins or []):
+        merchant.partner_origins = [*(merchant.partner_origins or []), origin]
+
+
+def partner_site(attune_url: str, partner_url: str, slug: str = "demo") -> WSGIApplication:
+    """Return a one-page WSGI site that embeds ``slug``'s quiz from ``attune_url``, as a partner would."""
+    page = PARTNER_PAGE.read_text(encoding="utf-8")
+    body = page.replace("{attune}", attune_url.rstrip("/")).replace("{partner}", partner_url).replace("{slug}", slug)
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        if environ.get("PATH_INFO", "/") != "/":
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [body.encode("utf-8")]
+
+    return app

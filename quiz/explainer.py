@@ -74,24 +74,32 @@ def _content(locale: str) -> dict[str, Any]:
     return data
 
 
-def explainer_for(merchant_name: str, retention_months: int, locale: str = DEFAULT_LOCALE) -> Explainer:
-    """Return the current explainer filled in for a merchant, in ``locale`` (English if unknown)."""
+def explainer_for(
+    merchant_name: str, retention_months: int, locale: str = DEFAULT_LOCALE, partner: str | None = None
+) -> Explainer:
+    """Return the current explainer filled in for a merchant, in ``locale`` (English if unknown).
+
+    ``partner`` names the site showing the quiz in the widget; it gets a section of its own.
+    """
     locale = locale if locale in LOCALES else DEFAULT_LOCALE
     data = _content(locale)
 
     def fill(text: str) -> str:
-        return text.format(merchant=merchant_name, retention_months=retention_months).strip()
+        return text.format(merchant=merchant_name, retention_months=retention_months, partner=partner).strip()
+
+    sections = [data["partner_section"]] if partner else []
+    sections += data["sections"]
 
     return Explainer(
         version=str(data["version"]),
         locale=locale,
         title=fill(data["title"]),
         intro=fill(data["intro"]),
-        sections=tuple((fill(s["heading"]), fill(s["body"])) for s in data["sections"]),
+        sections=tuple((fill(s["heading"]), fill(s["body"])) for s in sections),
         purposes=tuple(Purpose(**p) for p in data["purposes"]),
     )
 
 
-def merchant_explainer(merchant: Merchant, locale: str | None = None) -> Explainer:
-    """Return the current explainer of ``merchant`` in ``locale`` (default: the request's)."""
-    return explainer_for(merchant.name, merchant.retention_months, locale or current_locale())
+def merchant_explainer(merchant: Merchant, locale: str | None = None, partner: str | None = None) -> Explainer:
+    """Return the current explainer of ``merchant`` in ``locale`` (default: the request's), on ``partner``'s site."""
+    return explainer_for(merchant.name, merchant.retention_months, locale or current_locale(), partner)

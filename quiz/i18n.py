@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask, Response, has_request_context, request, session
+from flask import Flask, Response, has_request_context, request, session, url_for
 from flask_babel import Babel, get_locale
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -19,6 +19,9 @@ LOCALES: dict[str, str] = {"en": "English", "es": "Español"}
 DEFAULT_LOCALE = "en"
 PARAMETER = "lang"
 SESSION_KEY = "lang"
+# Where the choice is not kept in the session: the API (tokens, not cookies) and the widget
+# (third-party cookies may be blocked; its links carry ``lang`` instead).
+COOKIELESS = ("api", "widget")
 
 babel = Babel()
 
@@ -35,7 +38,7 @@ def select_locale() -> str:
     asked = request.args.get(PARAMETER, "")
     if asked in LOCALES:
         return asked
-    remembered = session.get(SESSION_KEY) if request.blueprint != "api" else None
+    remembered = session.get(SESSION_KEY) if request.blueprint not in COOKIELESS else None
     if remembered in LOCALES:
         return str(remembered)
     return request.accept_languages.best_match(LOCALES.keys()) or DEFAULT_LOCALE
@@ -50,18 +53,23 @@ def current_locale() -> str:
 def switch_links() -> list[dict[str, str | bool]]:
     """Return a link per language to the page being shown, for the visible language switch."""
     args = request.args.to_dict()
+    rule = request.url_rule
     links = []
     for code, name in LOCALES.items():
-        query = urlencode({**args, PARAMETER: code})
-        url = f"{request.path}?{query}"
+        query = {**args, PARAMETER: code}
+        if rule is not None and request.endpoint and "GET" in (rule.methods or ()):
+            # url_for lets blueprints add what their links must carry (the widget's state).
+            url = url_for(request.endpoint, **(request.view_args or {}), **query)
+        else:
+            url = f"{request.path}?{urlencode(query)}"
         links.append({"code": code, "name": name, "url": url, "current": code == current_locale()})
     return links
 
 
 def _remember_choice() -> None:
-    """Keep a language picked with the switch for the rest of the visit (not for API calls)."""
+    """Keep a language picked with the switch for the rest of the visit (in the session where there is one)."""
     asked = request.args.get(PARAMETER, "")
-    if asked in LOCALES and request.blueprint != "api" and session.get(SESSION_KEY) != asked:
+    if asked in LOCALES and request.blueprint not in COOKIELESS and session.get(SESSION_KEY) != asked:
         session[SESSION_KEY] = asked
 
 

@@ -39,6 +39,7 @@ def save_response(
     *,
     first_name: str | None = None,
     email: str | None = None,
+    hidden_fields: Mapping[str, str] | None = None,
 ) -> Profile | None:
     """Store or refresh the subject's profile when `profile` is granted; otherwise store nothing."""
     if not consent.allows("profile"):
@@ -51,6 +52,8 @@ def save_response(
     profile.answers = dict(answers)
     profile.quiz_version = quiz_version
     profile.first_name = first_name or None
+    if hidden_fields:
+        profile.hidden_fields = {**(profile.hidden_fields or {}), **hidden_fields}
     # Data minimisation: an address is kept only for a channel it may be used for.
     profile.email = email if email and consent.allows("email") else None
     profile.preference_embedding = _updated_embedding(profile, vector)
@@ -132,6 +135,8 @@ def export(merchant: Merchant, subject_id: str) -> dict[str, Any]:
                 "explainer_version": r.explainer_version,
                 "text_sha256": r.text_sha256,
                 "source": r.source,
+                "origin": r.origin,
+                "locale": r.locale,
                 "at": r.created_at.isoformat(),
             }
             for r in history(merchant.id, subject_id)
@@ -148,6 +153,7 @@ def _profile_data(profile: Profile) -> dict[str, Any]:
         "first_name": profile.first_name,
         "email": profile.email,
         "answers": profile.answers,
+        "hidden_fields": profile.hidden_fields or {},
         "quiz_version": profile.quiz_version,
         "preference_embedding": None
         if embedding is None

@@ -51,10 +51,17 @@ def submit(
     return Submission(profile.id if profile else None, result)
 
 
-def store_profile(merchant: Merchant, consent: ConsentState, quiz: Quiz, answers: Mapping[str, Any]) -> str | None:
+def store_profile(
+    merchant: Merchant,
+    consent: ConsentState,
+    quiz: Quiz,
+    answers: Mapping[str, Any],
+    hidden_fields: Mapping[str, str] | None = None,
+) -> str | None:
     """Keep a finished quiz as the shopper's profile when consent allows; return its id.
 
-    Without `profile` consent nothing is computed or stored.
+    ``hidden_fields`` are what a partner's widget passed through (a campaign id, say). Without
+    `profile` consent nothing is computed or stored.
     """
     with transaction():
         consent = apply_age_rule(merchant, consent, quiz, answers)  # with or without a profile
@@ -70,6 +77,7 @@ def store_profile(merchant: Merchant, consent: ConsentState, quiz: Quiz, answers
             vector,
             first_name=_answer_with_role(quiz, answers, "first_name"),
             email=_answer_with_role(quiz, answers, "email"),
+            hidden_fields=hidden_fields,
         )
     return profile.id if profile else None
 

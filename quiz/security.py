@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, g, request
 
 # Scripts and styles only from this site; product images may come from the merchant's CDN.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'"
 )
+WIDGET = "widget"  # the blueprint of pages partner sites may frame
 
 
 def safe_url(url: str | None) -> str:
@@ -18,6 +19,12 @@ def safe_url(url: str | None) -> str:
     return "#"
 
 
+def frame_ancestors() -> str:
+    """Return who may frame this response: the merchant's partner sites on widget pages, else nobody."""
+    origins = g.get("frame_ancestors") if request.blueprint == WIDGET else None
+    return " ".join(origins) if origins else "'none'"
+
+
 def init_app(app: Flask) -> None:
     """Add the headers and the ``safe_url`` template filter."""
     app.add_template_filter(safe_url, "safe_url")
@@ -25,8 +32,13 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def add_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Content-Security-Policy", f"{CSP}; frame-ancestors {frame_ancestors()}")
+        if request.blueprint == WIDGET:
+            # Framing is the point here: the CSP above names who may do it, and X-Frame-Options
+            # (which cannot name several sites) must stay off or it would block them all.
+            headers.setdefault("Cache-Control", "no-store")  # the page carries the shopper's signed state
+        else:
+            headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         # Privacy links carry a token in their path: never send it to another site.
         headers.setdefault("Referrer-Policy", "no-referrer")

@@ -109,6 +109,17 @@ def _problems(messages: Mapping[str, list[str]] | Any) -> list[str]:
     return [m if path == "_schema" else f"{path}: {m}" for path, found in messages.items() for m in found]
 
 
+class PartnerSitesForm(FlaskForm):
+    """The partner sites allowed to embed the quiz widget, one origin per line."""
+
+    origins = TextAreaField("Sites allowed to embed your quiz (one per line)", id="origins", render_kw={"rows": 6})
+    submit = SubmitField("Save sites")
+
+    def origin_lines(self) -> list[str]:
+        """Return the lines typed, blank ones dropped."""
+        return [line.strip() for line in (self.origins.data or "").splitlines() if line.strip()]
+
+
 class MappingForm(FlaskForm):
     """Which column (CSV) or key (JSON, dotted for nesting) holds each field."""
 

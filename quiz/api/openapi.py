@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
 from . import bp
+from .merchant_widget import OriginsIn
 from .schemas import (
     ConsentIn,
     ConsentPatchIn,
@@ -118,6 +119,14 @@ OPERATIONS = (
     ),
     Operation("get", "/api/v1/quiz", "The live quiz definition with its matching signals", auth="merchant"),
     Operation("put", "/api/v1/quiz", "Publish a new quiz version (422 with a message per path)", auth="merchant"),
+    Operation("get", "/api/v1/widget", "Partner origins allowed to embed the widget, and the snippet", auth="merchant"),
+    Operation(
+        "put",
+        "/api/v1/widget/origins",
+        "Replace the allowed partner origins (422 naming each invalid one)",
+        auth="merchant",
+        body=OriginsIn,
+    ),
     Operation("get", "/api/v1/profiles", "Stored profiles (limit, offset)", auth="merchant"),
     Operation("get", "/api/v1/profiles/{profile_id}", "One stored profile", auth="merchant"),
     Operation("get", "/api/v1/openapi.json", "This document"),

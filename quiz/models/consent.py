@@ -33,6 +33,7 @@ class ConsentRecord(Base):
     text_sha256: Mapped[str] = mapped_column(sa.String(64))
     locale: Mapped[str] = mapped_column(sa.String(16), default="en")
     source: Mapped[str] = mapped_column(sa.String(200))
+    origin: Mapped[str | None] = mapped_column(sa.String(300))  # the partner site a widget decision was made on
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -25,6 +25,8 @@ class Merchant(Base):
     active_index: Mapped[str | None] = mapped_column(sa.String(64))
     # Column mapping for generic CSV/JSON catalogs, set once in the admin: our field -> theirs.
     column_mapping: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict, server_default="{}")
+    # Sites allowed to embed the quiz widget ("https://shop.example"); none: it cannot be framed.
+    partner_origins: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="merchant", cascade="all, delete-orphan")

@@ -23,6 +23,8 @@ class Profile(Base):
     first_name: Mapped[str | None] = mapped_column(sa.String(100))
     email: Mapped[str | None] = mapped_column(sa.String(320))
     answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    # Fields a partner's widget passed through (a campaign id, say), kept with the profile.
+    hidden_fields: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict, server_default="{}")
     quiz_version: Mapped[int]
     preference_embedding: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     consent_record_id: Mapped[int] = mapped_column(sa.ForeignKey("consent_record.id"))

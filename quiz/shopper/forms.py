@@ -25,9 +25,18 @@ from wtforms.widgets import CheckboxInput, ListWidget, html_params
 from ..answers import AnswerError, clean_answers, is_visible
 from ..i18n import N_
 from ..quiz_schema import Question, Quiz, Section
+from .channel import form_meta
 
 
-class TranslatedForm(FlaskForm):
+class ShopperForm(FlaskForm):
+    """Base of the shopper forms: CSRF from the session on the site, from signed tokens in the widget."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["meta"] = {**form_meta(), **kwargs.get("meta", {})}
+        super().__init__(*args, **kwargs)
+
+
+class TranslatedForm(ShopperForm):
     """A form whose labels, written in English and marked with ``N_``, show in the request's language."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -144,7 +153,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SectionForm(FlaskForm):
+class SectionForm(ShopperForm):
     """Base of the generated section forms; validation is the quiz's own answer checker."""
 
     quiz: Quiz

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import time
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from .. import funnel, merchants, products, quiz_sessions, quizzes
+from .. import funnel, merchants, products, profiles, quiz_sessions, quizzes
 from ..answers import clean_answers
 from ..consent import ConsentState, current_state, record_decision
 from ..db import transaction
-from ..explainer import merchant_explainer
+from ..explainer import Explainer, merchant_explainer
 from ..i18n import current_locale
 from ..models import Merchant
 from ..quiz_flow import (
@@ -29,46 +29,60 @@ from ..recommendations import recommend
 from ..responses import store_profile
 from ..security import safe_url
 from ..subjects import Subject, issue_token
-from . import bp
+from . import page
+from .channel import channel_name, notify, partner_site
 from .forms import ConsentForm, asked_questions, section_form
-from .state import QuizProgress, load_progress, save_progress
+from .state import QuizProgress, in_widget, load_progress, save_progress
+from .widget import announce_completed, announce_step, start_run
 
 
-@bp.get("/")
+@page("/", framed=False)
 def home() -> ResponseReturnValue:
     """Show the demo merchant's consent explainer."""
     return explainer(current_app.config["DEMO_MERCHANT"])
 
 
-@bp.get("/m/<slug>/")
+@page("/m/<slug>/")
 def explainer(slug: str) -> ResponseReturnValue:
     """Show what is collected and why, and ask for a decision."""
     merchant = merchants.get_or_404(slug)
-    return _render_explainer(merchant, ConsentForm(explainer_version=merchant_explainer(merchant).version))
+    if in_widget():
+        start_run(merchant)
+    return _render_explainer(merchant, ConsentForm())
+
+
+def _explainer(merchant: Merchant) -> Explainer:
+    """Return the explainer as this shopper reads it: in their language, naming the partner site if any."""
+    return merchant_explainer(merchant, partner=partner_site(merchant.slug))
 
 
 def _render_explainer(merchant: Merchant, form: ConsentForm, status: int = 200) -> ResponseReturnValue:
-    explainer = merchant_explainer(merchant)
+    explainer = _explainer(merchant)
     form.explainer_version.data = explainer.version
     return render_template("shopper/explainer.html", merchant=merchant, explainer=explainer, form=form), status
 
 
-@bp.post("/m/<slug>/consent")
+@page("/m/<slug>/consent", methods=["POST"])
 def decide(slug: str) -> ResponseReturnValue:
     """Record the shopper's consent decision and start the quiz."""
     merchant = merchants.get_or_404(slug)
     form = ConsentForm()
     if not form.validate_on_submit():
         return _render_explainer(merchant, form, 400)
-    explainer = merchant_explainer(merchant)
+    explainer = _explainer(merchant)
     if form.explainer_version.data != explainer.version:
-        flash(gettext("This explanation changed while you were reading it. Please read it again and choose."))
+        notify(gettext("This explanation changed while you were reading it. Please read it again and choose."))
         return _render_explainer(merchant, ConsentForm(formdata=None), 409)
+    run = load_progress(slug) if in_widget() else QuizProgress(None)
+    if run is None:  # the widget's signed state expired or was tampered with
+        notify(gettext("This page expired; please choose again."))
+        return redirect(url_for(".explainer", slug=slug))
     with transaction():
-        record = record_decision(merchant, form.purposes(), explainer, source="site")
+        record = record_decision(merchant, form.purposes(), explainer, source=channel_name(), origin=run.origin)
     funnel.count(merchant.id, funnel.decision_events(record.purposes))
-    token = issue_token(Subject(record.subject_id, merchant.id))
-    save_progress(slug, QuizProgress(token, started_at=time.time()))
+    run.token = issue_token(Subject(record.subject_id, merchant.id))
+    run.started_at = time.time()
+    save_progress(slug, run)
     first = quizzes.live_quiz(merchant).sections[0].id
     return redirect(url_for(".section", slug=slug, section_id=first))
 
@@ -86,11 +100,11 @@ def _consented(merchant: Merchant) -> tuple[QuizProgress, ConsentState] | None:
 
 
 def _to_explainer(slug: str) -> ResponseReturnValue:
-    flash(gettext("Please make a choice about your data first."))
+    notify(gettext("Please make a choice about your data first."))
     return redirect(url_for(".explainer", slug=slug))
 
 
-@bp.route("/m/<slug>/quiz/<section_id>", methods=["GET", "POST"])
+@page("/m/<slug>/quiz/<section_id>", methods=["GET", "POST"])
 def section(slug: str, section_id: str) -> ResponseReturnValue:
     """Ask one section of the quiz; on a valid answer go to the next one, or to the results."""
     merchant = merchants.get_or_404(slug)
@@ -118,6 +132,8 @@ def section(slug: str, section_id: str) -> ResponseReturnValue:
             if following is not None:
                 return redirect(url_for(".section", slug=slug, section_id=following.id))
             return _finish(merchant, progress, consent)
+    if in_widget():
+        announce_step(merchant, progress, consent, current)
     previous = previous_section(quiz, current)
     preview = None
     if says_what_they_want(quiz, earlier):
@@ -140,18 +156,19 @@ def _saved_for_later(merchant: Merchant, progress: QuizProgress, consent: Consen
     """Keep the answers so far and show the link that brings the shopper back to them."""
     with transaction():
         token = quiz_sessions.save(merchant, consent.subject_id, progress.answers)
-    link = url_for(".resume", slug=merchant.slug, token=token, _external=True)
+    # The link opens Attune's own site, also from the widget: it must work in any browser, framed or not.
+    link = url_for("shopper.resume", slug=merchant.slug, token=token, _external=True)
     return render_template("shopper/saved.html", merchant=merchant, link=link, days=quiz_sessions.KEEP_DAYS)
 
 
-@bp.get("/m/<slug>/resume/<token>")
+@page("/m/<slug>/resume/<token>", framed=False)
 def resume(slug: str, token: str) -> ResponseReturnValue:
     """Bring a shopper back to a quiz they saved, on any browser (no cookie needed)."""
     merchant = merchants.get_or_404(slug)
     saved = quiz_sessions.load(merchant, token)
     state = current_state(merchant.id, saved.subject_id) if saved else None
     if saved is None or state is None or not state.allows("recommendations"):
-        flash(gettext("This link has expired or its answers were deleted. You are welcome to start again."))
+        notify(gettext("This link has expired or its answers were deleted. You are welcome to start again."))
         return redirect(url_for(".explainer", slug=slug))
     quiz = quizzes.live_quiz(merchant)
     answers = known_answers(quiz, saved.answers)
@@ -161,7 +178,7 @@ def resume(slug: str, token: str) -> ResponseReturnValue:
     counted = [f"section:{s.id}" for s in done] + [f"answered:{qid}" for qid in answers]
     save_progress(slug, QuizProgress(token_now, answers=answers, started_at=time.time(), counted=counted))
     target = url_for(".section", slug=slug, section_id=missing.id) if missing else url_for(".results", slug=slug)
-    flash(gettext("Welcome back: your answers are as you left them."))
+    notify(gettext("Welcome back: your answers are as you left them."))
     return redirect(target)
 
 
@@ -171,7 +188,7 @@ def _finish(merchant: Merchant, progress: QuizProgress, consent: ConsentState) -
     missing = first_incomplete(quiz, progress.answers)
     if missing is not None:
         return redirect(url_for(".section", slug=merchant.slug, section_id=missing.id))
-    store_profile(merchant, consent, quiz, clean_answers(quiz, progress.answers, complete=True))
+    store_profile(merchant, consent, quiz, clean_answers(quiz, progress.answers, complete=True), progress.hidden)
     with transaction():
         quiz_sessions.forget(merchant.id, consent.subject_id)
     events = progress.first_time(["complete"])
@@ -182,7 +199,7 @@ def _finish(merchant: Merchant, progress: QuizProgress, consent: ConsentState) -
     return redirect(url_for(".results", slug=merchant.slug))
 
 
-@bp.get("/m/<slug>/results")
+@page("/m/<slug>/results")
 def results(slug: str) -> ResponseReturnValue:
     """Show the recommendations for the shopper's answers, each with its reasons."""
     merchant = merchants.get_or_404(slug)
@@ -200,11 +217,14 @@ def results(slug: str) -> ResponseReturnValue:
     different = request.args.get("different") == "1"
     result = recommend(merchant, quiz, cleaned, limit, exclude=progress.seen if different else ())
     if different and not result.items:
-        flash(gettext("You have seen everything that fits your answers; here are the best matches again."))
+        notify(gettext("You have seen everything that fits your answers; here are the best matches again."))
         result = recommend(merchant, quiz, cleaned, limit)
         different = False
     progress.seen = (progress.seen if different else []) + [r.item.external_id for r in result.items]
     save_progress(slug, progress)
+    if in_widget():
+        profile = profiles.get_profile(merchant.id, consent.subject_id)
+        announce_completed(merchant, progress, profile.id if profile else None, result)
     funnel.count(merchant.id, ["results"])
     return render_template(
         "shopper/results.html",
@@ -216,7 +236,7 @@ def results(slug: str) -> ResponseReturnValue:
     )
 
 
-@bp.get("/m/<slug>/go/<path:product_id>")
+@page("/m/<slug>/go/<path:product_id>")
 def go(slug: str, product_id: str) -> ResponseReturnValue:
     """Count a click on a recommendation, then open the product's page at the shop."""
     merchant = merchants.get_or_404(slug)
