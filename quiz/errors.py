@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from .answers import AnswerError
 from .quizzes import NoQuiz
 from .search import CatalogNotReady
+from .shopper.channel import emit
 
 API_PREFIX = "/api/"
 
@@ -61,7 +62,7 @@ def init_app(app: Flask) -> None:
             return error_response(503, str(exc))
         # Shoppers get the page in their language; the cause is for the merchant (API and logs).
         logger.info("not ready: %s", exc)
-        return render_template("errors/error.html", code=503, message=None), 503
+        return _error_page(503, None)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:
@@ -76,4 +77,10 @@ def init_app(app: Flask) -> None:
             return error_response(code, message)
         if exc.description == type(exc).description:
             message = None  # werkzeug's stock English sentence: the page says it in the shopper's language
-        return render_template("errors/error.html", code=code, message=message), code
+        return _error_page(code, message)
+
+
+def _error_page(code: int, message: str | None) -> ResponseReturnValue:
+    """Render the error page; in the widget, also tell the host page (attune:error)."""
+    emit("error", status=code, message=message or "")
+    return render_template("errors/error.html", code=code, message=message), code

@@ -174,11 +174,20 @@ def test_widget_forms_refuse_missing_forged_and_foreign_tokens(app: Flask, frame
     assert forged.status_code == 400
     foreign = fetch(framed, "/w/demo/consent", {**base, "csrf_token": csrf_token(second), "state": state(first)})
     assert foreign.status_code == 400, "a form token is bound to its own widget run"
+    assert "This page expired; please choose again." in foreign.get_data(as_text=True)
     no_csrf = fetch(framed, "/w/demo/consent", {**base, "state": state(first)})
     assert no_csrf.status_code == 400
     with app.app_context():
         assert get_session().scalars(sa.select(ConsentRecord)).all() == []
     assert consent(framed, first).status_code == 302
+
+
+def test_error_pages_in_the_widget_tell_the_host_page(framed: FlaskClient) -> None:
+    response = fetch(framed, "/w/privacy/not-a-token?lang=en")
+    assert response.status_code == 404
+    assert events(response.get_data(as_text=True)) == [
+        {"type": "error", "data": {"status": 404, "message": "This privacy link is not valid."}}
+    ]
 
 
 def test_hidden_fields_are_checked_and_problems_reported() -> None:
