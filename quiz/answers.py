@@ -12,6 +12,7 @@ from flask_babel import format_decimal, gettext
 from .quiz_schema import Question, Quiz
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9 ()./-]{7,24}$")
 # Control characters (NUL and friends) have no place in an answer; newlines and tabs become spaces.
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -127,6 +128,8 @@ def _clean_text(question: Question, value: Any) -> str:
         raise ValueError(
             gettext("Keep it under %(limit)s characters (this is %(length)s).", limit=limit, length=len(text))
         )
+    if question.role == "phone" and text and not PHONE.match(text):
+        raise ValueError(gettext("Enter a phone number like +34 600 123 456."))
     if question.role == "email" and text and not EMAIL.match(text):
         raise ValueError(gettext("Enter an email address like name@example.com."))
     return text

@@ -28,7 +28,14 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # admin sessions end after a working day
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the quiz session
-    "WIDGET_STATE_MAX_AGE": 12 * 3600,  # seconds a widget page's signed state and form tokens stay valid
+    "WIDGET_STATE_MAX_AGE": 12 * 3600,
+    "EMAIL_CONFIRM_MAX_AGE": 7 * 24 * 3600,  # seconds a double opt-in link works
+    "MAIL_FROM": "Attune <no-reply@attune.invalid>",
+    "SMTP_HOST": None,  # unset: mail goes to INSTANCE/outbox/ (listed in the admin)
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": True,  # seconds a widget page's signed state and form tokens stay valid
 }
 
 
@@ -75,7 +82,13 @@ def _validate(config: Mapping[str, Any]) -> None:
     url = str(config["DATABASE_URL"])
     if not url.startswith(("sqlite:", "postgresql")):
         raise ConfigError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, got {url!r}")
-    for key in ("RECOMMENDATION_LIMIT", "MAX_CONTENT_LENGTH", "HNSW_THRESHOLD", "WIDGET_STATE_MAX_AGE"):
+    for key in (
+        "RECOMMENDATION_LIMIT",
+        "MAX_CONTENT_LENGTH",
+        "HNSW_THRESHOLD",
+        "WIDGET_STATE_MAX_AGE",
+        "EMAIL_CONFIRM_MAX_AGE",
+    ):
         value = config[key]
         if not isinstance(value, int) or value < 1:
             raise ConfigError(f"{key} must be a positive whole number, got {value!r}")

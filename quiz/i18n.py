@@ -52,14 +52,18 @@ def current_locale() -> str:
 
 def switch_links() -> list[dict[str, str | bool]]:
     """Return a link per language to the page being shown, for the visible language switch."""
-    args = request.args.to_dict()
     rule = request.url_rule
+    if rule is not None and "GET" not in (rule.methods or ()):
+        return []  # a page answering a form: there is no address to show it again at
+    view_args = request.view_args or {}
+    # Only plain query parameters pass through: not view arguments, nor url_for's own (_anchor...).
+    args = {k: v for k, v in request.args.items() if k not in view_args and k != "endpoint" and not k.startswith("_")}
     links = []
     for code, name in LOCALES.items():
         query = {**args, PARAMETER: code}
-        if rule is not None and request.endpoint and "GET" in (rule.methods or ()):
+        if rule is not None and request.endpoint:
             # url_for lets blueprints add what their links must carry (the widget's state).
-            url = url_for(request.endpoint, **(request.view_args or {}), **query)
+            url = url_for(request.endpoint, **view_args, **query)
         else:
             url = f"{request.path}?{urlencode(query)}"
         links.append({"code": code, "name": name, "url": url, "current": code == current_locale()})

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from .models import Merchant
 
 MAX_ORIGINS = 50
+LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){LABEL}(?:\.{LABEL})*$")
 
 
 class OriginError(ValueError):
@@ -31,10 +35,29 @@ def normalise_origin(text: str) -> str:
     except ValueError as exc:
         raise ValueError(f"{value!r} has an invalid port.") from exc
     default = {"https": 443, "http": 80}[parts.scheme]
-    host = parts.hostname.lower()
-    if ":" in host:  # an IPv6 address keeps its brackets in an origin
-        host = f"[{host}]"
+    host = _host(parts.hostname, value)
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def _host(hostname: str, value: str) -> str:
+    """Return a host name or IP address as an origin writes it, or raise ValueError.
+
+    Only letters, digits, hyphens and dots (after IDNA) or an IP address: a wildcard or CSP
+    punctuation in a stored origin would widen ``frame-ancestors``.
+    """
+    try:
+        address = ipaddress.ip_address(hostname)
+    except ValueError:
+        pass
+    else:
+        return f"[{address}]" if address.version == 6 else str(address)
+    try:
+        ascii_host = hostname.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise ValueError(f"{value!r} has an invalid host name.") from exc
+    if not HOST_NAME.match(ascii_host):
+        raise ValueError(f"{value!r} has an invalid host name (no wildcards or spaces).")
+    return ascii_host
 
 
 def clean_origins(texts: Iterable[str]) -> list[str]:

@@ -32,7 +32,7 @@ def build_preferences(quiz: Quiz, answers: Mapping[str, Any]) -> Preferences:
         if question.role == "budget" and question.type == "range":
             budget = _budget(question, value)
         elif question.type == "text":
-            if question.role in ("first_name", "email"):
+            if question.role in ("first_name", "email", "phone"):
                 continue
             parts.append(QueryPart(value, question.query_weight, cacheable=False))
             words.extend(keywords(value))

@@ -39,6 +39,7 @@ def save_response(
     *,
     first_name: str | None = None,
     email: str | None = None,
+    phone: str | None = None,
     hidden_fields: Mapping[str, str] | None = None,
 ) -> Profile | None:
     """Store or refresh the subject's profile when `profile` is granted; otherwise store nothing."""
@@ -55,7 +56,12 @@ def save_response(
     if hidden_fields:
         profile.hidden_fields = {**(profile.hidden_fields or {}), **hidden_fields}
     # Data minimisation: an address is kept only for a channel it may be used for.
-    profile.email = email if email and consent.allows("email") else None
+    address = email if email and consent.allows("email") else None
+    if address != profile.email:
+        profile.email_confirmed_at = None  # a new address is confirmed again (double opt-in)
+        profile.email_confirm_nonce = None
+    profile.email = address
+    profile.phone = phone if phone and consent.allows("sms") else None
     profile.preference_embedding = _updated_embedding(profile, vector)
     profile.consent_record_id = consent.record_id
     profile.last_seen_at = now
@@ -152,6 +158,8 @@ def _profile_data(profile: Profile) -> dict[str, Any]:
         "id": profile.id,
         "first_name": profile.first_name,
         "email": profile.email,
+        "email_confirmed_at": profile.email_confirmed_at.isoformat() if profile.email_confirmed_at else None,
+        "phone": profile.phone,
         "answers": profile.answers,
         "hidden_fields": profile.hidden_fields or {},
         "quiz_version": profile.quiz_version,

@@ -14,7 +14,7 @@ from .local_text import LOCALE_CODE, LocalizedString, LocalText, localize
 
 QUESTION_TYPES = ("single", "multi", "text", "range", "scale", "boolean", "country")
 CHOICE_TYPES = ("single", "multi")
-ROLES = ("budget", "first_name", "email", "need")
+ROLES = ("budget", "first_name", "email", "phone", "need")
 DEFAULT_TEXT_LIMIT = 500
 # Query weight of a question without an explicit one: free text speaks loudest.
 DEFAULT_TEXT_WEIGHT = 1.0

@@ -11,7 +11,9 @@ from flask import current_app
 from . import quiz_sessions
 from .consent import ConsentState
 from .db import transaction
+from .email_optin import needs_confirmation, request_confirmation
 from .explainer import merchant_explainer
+from .i18n import current_locale
 from .models import Merchant
 from .preferences import build_preferences
 from .profiles import change_consents, save_response
@@ -45,9 +47,18 @@ def submit(
     with transaction():
         consent = apply_age_rule(merchant, consent, quiz, answers)
         profile = save_response(
-            merchant, consent, quiz.version, answers, result.vector, first_name=first_name, email=email
+            merchant,
+            consent,
+            quiz.version,
+            answers,
+            result.vector,
+            first_name=first_name,
+            email=email,
+            phone=_answer_with_role(quiz, answers, "phone"),
         )
         quiz_sessions.forget(merchant.id, consent.subject_id)  # a quiz saved for later is now done
+    if needs_confirmation(profile):
+        request_confirmation(merchant, profile, current_locale())
     return Submission(profile.id if profile else None, result)
 
 
@@ -77,8 +88,11 @@ def store_profile(
             vector,
             first_name=_answer_with_role(quiz, answers, "first_name"),
             email=_answer_with_role(quiz, answers, "email"),
+            phone=_answer_with_role(quiz, answers, "phone"),
             hidden_fields=hidden_fields,
         )
+    if needs_confirmation(profile):
+        request_confirmation(merchant, profile, current_locale())
     return profile.id if profile else None
 
 

@@ -32,12 +32,13 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def add_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", f"{CSP}; frame-ancestors {frame_ancestors()}")
+        ancestors = frame_ancestors()
+        headers.setdefault("Content-Security-Policy", f"{CSP}; frame-ancestors {ancestors}")
         if request.blueprint == WIDGET:
-            # Framing is the point here: the CSP above names who may do it, and X-Frame-Options
-            # (which cannot name several sites) must stay off or it would block them all.
             headers.setdefault("Cache-Control", "no-store")  # the page carries the shopper's signed state
-        else:
+        # On widget pages framing is the point: the CSP names who may do it, and X-Frame-Options
+        # (which cannot name several sites) must stay off there or it would block them all.
+        if request.blueprint != WIDGET or ancestors == "'none'":
             headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         # Privacy links carry a token in their path: never send it to another site.

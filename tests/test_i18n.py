@@ -75,6 +75,15 @@ def test_the_visible_switch_changes_the_language_for_the_rest_of_the_visit(clien
     assert html_lang(client.get("/m/demo/?lang=xx", headers=english).get_data(as_text=True)) == "en"
 
 
+def test_odd_query_parameters_do_not_break_the_language_switch(client: FlaskClient) -> None:
+    response = client.get("/m/demo/?slug=x&endpoint=y&_anchor=z&_method=POST&_external=1&utm_source=mail")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'href="/m/demo/?utm_source=mail&amp;lang=es"' in page, "plain parameters pass through, the rest not"
+    refused = client.post("/m/demo/consent", data={"accept_all": "1"})
+    assert refused.status_code == 400 and 'class="languages"' not in refused.get_data(as_text=True)
+
+
 def test_a_decision_in_spanish_records_the_spanish_text_and_its_hash(app: Flask, spanish: FlaskClient) -> None:
     page = spanish.get("/").get_data(as_text=True)
     parser = HashedText()

@@ -202,6 +202,7 @@ def test_a_shopper_finishes_the_quiz_on_a_partner_site_without_cookies(
     seen = events(page)
     kinds = [kind for kind, _ in seen]
     assert kinds.count("ready") == 1 and kinds.count("started") == 1
+    assert next(d for k, d in seen if k == "ready") == {}, "nothing about the page's address"
     assert [d["section"] for k, d in seen if k == "step"] == ["about", "intent", "preferences"]
     assert next(d for k, d in seen if k == "consent")["purposes"] == ["recommendations", "profile", "email", "sms"]
     completed = next(d for k, d in seen if k == "completed")

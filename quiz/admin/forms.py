@@ -10,6 +10,7 @@ from flask_wtf.file import FileField, FileRequired
 from marshmallow import ValidationError
 from wtforms import (
     EmailField,
+    IntegerField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -18,7 +19,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from recommender.importers import FORMATS
 
@@ -107,6 +108,21 @@ def _problems(messages: Mapping[str, list[str]] | Any) -> list[str]:
     if not isinstance(messages, Mapping):
         return [str(messages)]
     return [m if path == "_schema" else f"{path}: {m}" for path, found in messages.items() for m in found]
+
+
+class CampaignExportForm(FlaskForm):
+    """Which channel's audience to download, in which format, with how many products each."""
+
+    channel = SelectField(
+        "Channel", choices=[SelectChoice("email", "Email"), SelectChoice("sms", "SMS")], validators=[DataRequired()]
+    )
+    format = SelectField(
+        "File", choices=[SelectChoice("csv", "CSV (Klaviyo, Mailchimp)"), SelectChoice("json", "JSON")]
+    )
+    products = IntegerField(
+        "Products per shopper", default=3, validators=[NumberRange(0, 10, "Choose from 0 to 10 products.")]
+    )
+    submit = SubmitField("Download")
 
 
 class PartnerSitesForm(FlaskForm):

@@ -121,6 +121,12 @@ OPERATIONS = (
     Operation("put", "/api/v1/quiz", "Publish a new quiz version (422 with a message per path)", auth="merchant"),
     Operation("get", "/api/v1/widget", "Partner origins allowed to embed the widget, and the snippet", auth="merchant"),
     Operation(
+        "get",
+        "/api/v1/campaigns/export",
+        "Download everyone who may be contacted on a channel now (?channel=email|sms&format=csv|json&products=3)",
+        auth="merchant",
+    ),
+    Operation(
         "put",
         "/api/v1/widget/origins",
         "Replace the allowed partner origins (422 naming each invalid one)",

@@ -22,6 +22,10 @@ class Profile(Base):
     subject_id: Mapped[str] = mapped_column(sa.String(32))
     first_name: Mapped[str | None] = mapped_column(sa.String(100))
     email: Mapped[str | None] = mapped_column(sa.String(320))
+    # Double opt-in: the address is marketable only once its owner followed the confirmation link.
+    email_confirmed_at: Mapped[dt.datetime | None]
+    email_confirm_nonce: Mapped[str | None] = mapped_column(sa.String(32))  # the one link that may confirm
+    phone: Mapped[str | None] = mapped_column(sa.String(32))  # kept only with `sms` consent
     answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     # Fields a partner's widget passed through (a campaign id, say), kept with the profile.
     hidden_fields: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict, server_default="{}")

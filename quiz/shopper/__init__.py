@@ -51,4 +51,4 @@ def answer_text(value: object, question: Question | None = None) -> str:
     return option.label if option is not None else str(value)
 
 
-from . import privacy, views, widget  # noqa: E402,F401  (routes register on import)
+from . import confirm, privacy, views, widget  # noqa: E402,F401  (routes register on import)

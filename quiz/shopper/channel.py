@@ -20,6 +20,7 @@ from ..i18n import current_locale
 from .state import STATE_FIELD, current_state_token, in_widget, widget_progress
 
 NOTICE_PARAMETER = "note"
+ORIGIN_PARAMETER = "origin"
 
 
 def _signer(purpose: str) -> URLSafeTimedSerializer:
@@ -79,6 +80,13 @@ def partner_site(slug: str) -> str | None:
     return urlsplit(progress.origin).netloc if progress and progress.origin else None
 
 
+def _run_origin() -> str | None:
+    """Return the partner origin of the run this page belongs to (from its state, else its address)."""
+    slug = (request.view_args or {}).get("slug")
+    progress = widget_progress(slug) if slug else None
+    return progress.origin if progress and progress.origin else request.args.get(ORIGIN_PARAMETER)
+
+
 def notify(message: str) -> None:
     """Show ``message`` on the next page: flashed on the site, carried in the link in the widget."""
     if in_widget():
@@ -105,6 +113,9 @@ def keep_widget_context(endpoint: str, values: dict[str, Any]) -> None:
     if token:
         values[STATE_FIELD] = token  # always the newest: the one this request saved, if it saved one
     values.setdefault(LANG_PARAMETER, current_locale())
+    origin = _run_origin()
+    if origin:  # lets an expired run start again on the same partner site (checked against the list)
+        values.setdefault(ORIGIN_PARAMETER, origin)
     pending = g.get("widget_notices")
     if pending and NOTICE_PARAMETER not in values:
         values[NOTICE_PARAMETER] = _signer("notice").dumps(pending)

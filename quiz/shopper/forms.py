@@ -84,6 +84,18 @@ class ConsentChangeForm(TranslatedForm):
         return {name: bool(getattr(self, name).data) for name in ("recommendations", "profile", "email", "sms")}
 
 
+class ConfirmEmailForm(TranslatedForm):
+    """Confirm an address (a button, so that mail scanners opening the link confirm nothing)."""
+
+    submit = SubmitField(N_("Confirm my email"))
+
+
+class ResendForm(TranslatedForm):
+    """Ask for a new confirmation link after one expired."""
+
+    submit = SubmitField(N_("Send me a new link"))
+
+
 class DeleteForm(TranslatedForm):
     """Confirm erasure."""
 

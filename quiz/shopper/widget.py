@@ -28,6 +28,7 @@ HIDDEN_KEY = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 MAX_HIDDEN_FIELDS = 10
 MAX_HIDDEN_VALUE = 200
 THEME_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+FRAMED_DESTINATIONS = ("iframe", "frame", "empty")  # "empty": downloads and fetches from the frame
 # The script's own address never changes, so it is cached briefly; a versioned one, for a year.
 SHORT_CACHE = 3600
 LONG_CACHE = 365 * 24 * 3600
@@ -56,7 +57,14 @@ def embed_script() -> ResponseReturnValue:
 
 @widget_bp.before_request
 def find_merchant() -> None:
-    """Note the merchant whose widget this is: it decides which sites may frame the page."""
+    """Note the merchant whose widget this is (it decides which sites may frame the page).
+
+    Pages of the widget open only inside a frame: a top-level visit (say, a link carrying
+    somebody else's run) is refused when the browser says where the page goes (Sec-Fetch-Dest).
+    """
+    if request.headers.get("Sec-Fetch-Dest", "iframe") not in FRAMED_DESTINATIONS:
+        g.frame_ancestors = []
+        abort(403, description=gettext("This page works only inside the quiz on a partner site."))
     args = request.view_args or {}
     merchant: Merchant | None = None
     if "slug" in args:
@@ -140,8 +148,7 @@ def announce_completed(
             "url": r.item.url,
             "price": r.item.price,
             "currency": r.item.currency,
-            "reasons": list(r.reasons),
-        }
+        }  # no reasons: they quote the shopper's answers, which the partner never receives
         for r in result.items
     ]
     emit("completed", profile_id=profile_id, items=items)
@@ -152,4 +159,8 @@ def widget_settings() -> dict[str, Any]:
     """Return what the widget's pages need: the host page's origin and the partner's colour."""
     merchant: Merchant | None = g.get("widget_merchant")
     progress = widget_progress(merchant.slug) if merchant else None
-    return {"parent_origin": parent_origin(), "theme": progress.theme if progress else None}
+    return {
+        "parent_origin": parent_origin(),
+        "theme": progress.theme if progress else None,
+        "slug": merchant.slug if merchant else None,
+    }

@@ -24,7 +24,7 @@
     }
   }
 
-  send("ready", { path: location.pathname });
+  send("ready"); // nothing about the page: its address may hold the shopper's privacy token
   var queued = document.getElementById("widget-events");
   if (queued) {
     try {

@@ -1,0 +1,34 @@
+"""Campaign exports and the outbox in the admin."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask.typing import ResponseReturnValue
+
+from .. import campaigns, mailer
+from ..downloads import attachment
+from . import bp
+from .auth import admin_required, current_merchant
+from .forms import CampaignExportForm
+
+
+@bp.route("/campaigns", methods=["GET", "POST"])
+@admin_required
+def campaign_export() -> ResponseReturnValue:
+    """Show how many shoppers each channel reaches; download a channel's export."""
+    merchant = current_merchant()
+    form = CampaignExportForm()
+    if form.validate_on_submit():
+        export = campaigns.export(merchant, form.channel.data, form.format.data, form.products.data)
+        return attachment(export.body, export.mimetype, export.filename)
+    counts = {channel: campaigns.count(merchant, channel) for channel in campaigns.CHANNELS}
+    status = 422 if form.errors else 200
+    return render_template("admin/campaigns.html", merchant=merchant, form=form, counts=counts), status
+
+
+@bp.get("/outbox")
+@admin_required
+def outbox() -> ResponseReturnValue:
+    """List the messages written to the outbox for this merchant (when no SMTP server is set)."""
+    merchant = current_merchant()
+    return render_template("admin/outbox.html", merchant=merchant, messages=mailer.outbox(merchant.slug))

@@ -1,0 +1,29 @@
+"""Merchant API: consent-clean campaign exports."""
+
+from __future__ import annotations
+
+from flask import request
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, fields, validate
+
+from .. import campaigns
+from ..downloads import attachment
+from . import bp
+from .auth import current_merchant, merchant_required
+
+
+class ExportIn(Schema):
+    """What to export: a channel, a file format and how many products per shopper."""
+
+    channel = fields.String(required=True, validate=validate.OneOf(campaigns.CHANNELS))
+    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "json")))
+    products = fields.Integer(load_default=3, validate=validate.Range(0, campaigns.MAX_PRODUCTS))
+
+
+@bp.get("/campaigns/export")
+@merchant_required
+def export_campaign() -> ResponseReturnValue:
+    """Download everyone the merchant may contact on a channel now (CSV for Klaviyo or Mailchimp, or JSON)."""
+    query = ExportIn().load(request.args.to_dict())
+    export = campaigns.export(current_merchant(), query["channel"], query["format"], query["products"])
+    return attachment(export.body, export.mimetype, export.filename)

@@ -1,0 +1,222 @@
+"""Campaign exports: the shoppers a merchant may contact on a channel, with products picked for each.
+
+Only profiles whose current consent allows the channel are exported, never below the
+digital-consent age, and for email only addresses confirmed by double opt-in. Each row says
+where the consent came from (time, explainer version, text hash, source) and carries the
+profile's top products recomputed from today's catalog.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from .answers import AnswerError, clean_answers
+from .db import get_session
+from .models import ConsentRecord, Merchant, Profile
+from .quiz_flow import known_answers
+from .quiz_schema import Quiz
+from .quizzes import live_quiz
+from .recommendations import recommend
+from .responses import below_consent_age
+
+Channel = Literal["email", "sms"]
+CHANNELS: tuple[Channel, ...] = ("email", "sms")
+MAX_PRODUCTS = 10
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One shopper a campaign may reach, with the proof of their consent and their products."""
+
+    profile: Profile
+    consent: ConsentRecord
+    address: str
+    products: list[dict[str, Any]] = field(default_factory=list)
+
+
+def audience(merchant: Merchant, channel: Channel) -> Iterator[tuple[Profile, ConsentRecord, str]]:
+    """Yield each profile the merchant may contact on ``channel`` now, its consent and its address."""
+    quiz = live_quiz(merchant)
+    for profile, consent in _profiles_with_latest_consent(merchant):
+        if not (consent.purposes or {}).get(channel):
+            continue
+        if below_consent_age(quiz, profile.answers or {}):
+            continue
+        address = _address(profile, channel)
+        if address:
+            yield profile, consent, address
+
+
+def _address(profile: Profile, channel: Channel) -> str | None:
+    if channel == "email":
+        return profile.email if profile.email and profile.email_confirmed_at is not None else None
+    return profile.phone or None
+
+
+def _profiles_with_latest_consent(merchant: Merchant) -> Iterator[tuple[Profile, ConsentRecord]]:
+    """Yield every profile with the newest decision of its subject (the one in force)."""
+    newest = (
+        sa.select(ConsentRecord.subject_id, sa.func.max(ConsentRecord.id).label("id"))
+        .where(ConsentRecord.merchant_id == merchant.id)
+        .group_by(ConsentRecord.subject_id)
+        .subquery()
+    )
+    rows = get_session().execute(
+        sa.select(Profile, ConsentRecord)
+        .join(newest, newest.c.subject_id == Profile.subject_id)
+        .join(ConsentRecord, ConsentRecord.id == newest.c.id)
+        .where(Profile.merchant_id == merchant.id)
+        .order_by(Profile.created_at, Profile.id)
+    )
+    for row in rows:
+        yield row[0], row[1]
+
+
+def count(merchant: Merchant, channel: Channel) -> int:
+    """Return how many shoppers an export for ``channel`` would hold."""
+    return sum(1 for _ in audience(merchant, channel))
+
+
+def recipients(merchant: Merchant, channel: Channel, products: int) -> list[Recipient]:
+    """Return the channel's audience, each with their top ``products`` from the current catalog."""
+    quiz = live_quiz(merchant)
+    return [
+        Recipient(profile, consent, address, _top_products(merchant, quiz, profile, products))
+        for profile, consent, address in audience(merchant, channel)
+    ]
+
+
+def _top_products(merchant: Merchant, quiz: Quiz, profile: Profile, limit: int) -> list[dict[str, Any]]:
+    """Return the products the shopper's stored answers match in today's catalog."""
+    if limit <= 0:
+        return []
+    try:
+        answers = clean_answers(quiz, known_answers(quiz, profile.answers or {}), complete=False)
+    except AnswerError:
+        return []  # answers to a quiz that has changed too much; the row still goes out, without picks
+    result = recommend(merchant, quiz, answers, limit)
+    return [
+        {"id": r.item.external_id, "title": r.item.title, "url": r.item.url, "image_url": r.item.image_url}
+        for r in result.items
+    ]
+
+
+@dataclass(frozen=True)
+class Export:
+    """A campaign file, ready to download."""
+
+    body: str
+    mimetype: str
+    filename: str
+
+
+def export(merchant: Merchant, channel: Channel, kind: Literal["csv", "json"], products: int) -> Export:
+    """Return the channel's audience as a CSV (Klaviyo, Mailchimp) or JSON file named after the day."""
+    people = recipients(merchant, channel, products)
+    name = f"attune-{merchant.slug}-{channel}-{dt.date.today().isoformat()}.{kind}"
+    if kind == "json":
+        return Export(to_json(people, channel), "application/json", name)
+    return Export(to_csv(as_rows(people, channel, products), channel), "text/csv", name)
+
+
+def provenance(consent: ConsentRecord) -> str:
+    """Return where a consent came from, in one cell: when, which text, where."""
+    where = consent.source + (f" {consent.origin}" if consent.origin else "")
+    return (
+        f"{consent.created_at.isoformat()} explainer {consent.explainer_version} "
+        f"sha256 {consent.text_sha256} via {where}"
+    )
+
+
+def as_rows(recipients: list[Recipient], channel: Channel, products: int) -> list[dict[str, str]]:
+    """Return the export as flat rows, in the layout Klaviyo and Mailchimp import."""
+    question_ids = sorted({qid for r in recipients for qid in (r.profile.answers or {})})
+    hidden_names = sorted({name for r in recipients for name in (r.profile.hidden_fields or {})})
+    rows = []
+    for r in recipients:
+        row = {
+            "Email" if channel == "email" else "Phone Number": r.address,
+            "First Name": r.profile.first_name or "",
+            "Consent Status": "SUBSCRIBED",
+            "Consent Timestamp": r.consent.created_at.isoformat(),
+            "Consent Provenance": provenance(r.consent),
+            "Language": r.consent.locale,
+            "Profile ID": r.profile.id,
+        }
+        for qid in question_ids:
+            row[f"quiz_{qid}"] = _cell_value((r.profile.answers or {}).get(qid))
+        for name in hidden_names:
+            row[f"hidden_{name}"] = (r.profile.hidden_fields or {}).get(name, "")
+        for i in range(products):
+            item = r.products[i] if i < len(r.products) else {}
+            for key in ("id", "title", "url", "image_url"):
+                row[f"product_{i + 1}_{key}"] = str(item.get(key) or "")
+        rows.append(row)
+    return rows
+
+
+def _cell_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def neutralise(cell: str) -> str:
+    """Return ``cell`` so that no spreadsheet runs it as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def to_csv(rows: list[dict[str, str]], channel: Channel) -> str:
+    """Return the rows as CSV, every cell neutralised against formula injection."""
+    address = "Email" if channel == "email" else "Phone Number"
+    columns = list(rows[0]) if rows else [address, "First Name", "Consent Status", "Consent Timestamp"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([neutralise(row.get(c, "")) for c in columns])
+    return out.getvalue()
+
+
+def to_json(recipients: list[Recipient], channel: Channel) -> str:
+    """Return the export as JSON: one object per shopper, answers and products as they are."""
+    return json.dumps(
+        {
+            "channel": channel,
+            "count": len(recipients),
+            "recipients": [
+                {
+                    "profile_id": r.profile.id,
+                    "address": r.address,
+                    "first_name": r.profile.first_name,
+                    "consent": {
+                        "status": "SUBSCRIBED",
+                        "at": r.consent.created_at.isoformat(),
+                        "explainer_version": r.consent.explainer_version,
+                        "text_sha256": r.consent.text_sha256,
+                        "source": r.consent.source,
+                        "origin": r.consent.origin,
+                        "locale": r.consent.locale,
+                    },
+                    "answers": r.profile.answers,
+                    "hidden_fields": r.profile.hidden_fields or {},
+                    "products": r.products,
+                }
+                for r in recipients
+            ],
+        },
+        indent=2,
+        ensure_ascii=False,
+    )

@@ -1,0 +1,97 @@
+"""Double opt-in for email: an address becomes marketable only after its owner follows the link
+sent to it. Links are signed, expire (``EMAIL_CONFIRM_MAX_AGE``) and work once: each new link
+replaces the one before, and confirming uses it up.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Literal, TypeGuard
+
+from flask import current_app, url_for
+from flask_babel import force_locale, gettext
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from . import mailer
+from .consent import current_state
+from .db import get_session, transaction
+from .models import Merchant, Profile, utcnow
+
+Outcome = Literal["confirmed", "already", "expired", "invalid"]
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What following a link did, and the profile it was for (None when unknown)."""
+
+    outcome: Outcome
+    profile: Profile | None
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="attune.email.confirm")  # type: ignore[arg-type]
+
+
+def needs_confirmation(profile: Profile | None) -> TypeGuard[Profile]:
+    """Return whether ``profile`` holds an address that is not confirmed yet."""
+    return profile is not None and bool(profile.email) and profile.email_confirmed_at is None
+
+
+def may_email(profile: Profile) -> bool:
+    """Return whether the shopper allows `email` now."""
+    state = current_state(profile.merchant_id, profile.subject_id)
+    return state is not None and state.allows("email")
+
+
+def is_marketable(profile: Profile) -> bool:
+    """Return whether the profile's address may receive campaigns: confirmed, with `email` consent now."""
+    return bool(profile.email) and profile.email_confirmed_at is not None and may_email(profile)
+
+
+def request_confirmation(merchant: Merchant, profile: Profile, locale: str) -> None:
+    """Send a fresh confirmation link to the profile's address (the previous link stops working)."""
+    with transaction():
+        profile = get_session().merge(profile)
+        profile.email_confirm_nonce = secrets.token_hex(16)
+        token = _signer().dumps({"p": profile.id, "n": profile.email_confirm_nonce})
+        address = str(profile.email)
+    link = url_for("shopper.confirm_email", token=token, lang=locale, _external=True)
+    with force_locale(locale):
+        subject = gettext("Please confirm your email for %(shop)s", shop=merchant.name)
+        body = gettext(
+            "You asked %(shop)s to send you recommendations and offers by email.\n\n"
+            "Confirm that this is your address by opening this link within 7 days:\n%(link)s\n\n"
+            "If it was not you, ignore this message: nothing will be sent.",
+            shop=merchant.name,
+            link=link,
+        )
+    mailer.send(address, subject, body, merchant.slug)
+
+
+def read_link(token: str) -> tuple[Outcome | None, Profile | None]:
+    """Return the profile a link names, with "expired" or "invalid" when it cannot confirm."""
+    try:
+        data = _signer().loads(token, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE"])
+        problem: Outcome | None = None
+    except SignatureExpired as exc:
+        data, problem = _signer().load_payload(exc.payload), "expired"
+    except BadSignature:
+        return "invalid", None
+    profile = get_session().get(Profile, data.get("p")) if isinstance(data, dict) else None
+    if profile is None:
+        return "invalid", None
+    if problem is None and profile.email_confirm_nonce != data.get("n"):
+        problem = "already" if profile.email_confirmed_at else "invalid"
+    return problem, profile
+
+
+def confirm(token: str) -> Confirmation:
+    """Confirm the address a link was sent to, once."""
+    problem, profile = read_link(token)
+    if problem is not None or profile is None:
+        return Confirmation(problem or "invalid", profile)
+    with transaction():
+        profile.email_confirmed_at = utcnow()
+        profile.email_confirm_nonce = None
+    return Confirmation("confirmed", profile)
