@@ -27,7 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from quiz import cli, db, errors, health, i18n, jobs, search, security
+    from quiz import cli, db, errors, health, i18n, jobs, retention, search, security
     from quiz.config import load_config
     from quiz.extensions import csrf
 
@@ -62,6 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["WARM_UP"]:  # a serving process: load the model early, pick up unfinished imports
         search.warm_up(app, app.config["DEMO_MERCHANT"])
         jobs.start(app)
+        retention.start(app)  # the embedded default purges expired data daily by itself
     return app
 
 

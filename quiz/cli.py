@@ -136,13 +136,10 @@ def catalog_import(slug: str, format_: str | None, mode: str, file: Path) -> Non
 @with_appcontext
 def profiles_purge_expired() -> None:
     """Delete profiles past their retention period and saved quizzes left for a week."""
-    from .profiles import purge_expired
-    from .quiz_sessions import purge_stale
+    from .retention import purge
 
-    with transaction():
-        count = purge_expired()
-        stale = purge_stale()
-    click.echo(f"{count} expired profiles deleted, {stale} stale saved quizzes deleted")
+    done = purge()
+    click.echo(f"{done.profiles} expired profiles deleted, {done.saved_quizzes} stale saved quizzes deleted")
 
 
 def init_app(app: Flask) -> None:

@@ -207,3 +207,47 @@ def test_the_admin_shows_counts_downloads_and_the_outbox(
     )
     assert download.status_code == 200 and json.loads(download.get_data(as_text=True))["channel"] == "sms"
     assert "No messages yet." in client.get("/admin/outbox").get_data(as_text=True)
+
+
+def test_a_consent_receipt_lists_every_decision_with_its_text_hash(app: Flask, client: FlaskClient) -> None:
+    from quiz.explainer import explainer_for
+
+    auth = grant(client, **EVERYTHING)
+    client.patch("/api/v1/me/consents", json={"purposes": {"sms": False}}, headers=auth)
+    token = auth["Authorization"].split()[1]
+    receipt = client.get(f"/privacy/{token}/receipt.json")
+    assert receipt.headers["Content-Disposition"].startswith("attachment")
+    data = receipt.json
+    shown = explainer_for("Trailhead Supply Co.", 24, "en")
+    assert [d["action"] for d in data["decisions"]] == ["grant", "change"]
+    assert data["decisions"][0]["text_sha256"] == shown.sha256 and data["decisions"][0]["explainer_locale"] == "en"
+    assert data["in_force"] == {"recommendations": True, "profile": True, "email": True, "sms": False}
+    assert data["controller"]["name"] == "Trailhead Supply Co."
+    page = client.get(f"/privacy/{token}/receipt", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Justificante de consentimiento" in page and shown.sha256 in page and "SMS: no" in page
+
+
+def test_the_serving_process_purges_expired_data_by_itself(app: Flask, client: FlaskClient) -> None:
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from quiz import retention
+    from quiz.db import get_session
+    from quiz.models import Profile
+
+    finish(client)
+    with app.app_context(), transaction():
+        get_session().execute(sa.update(Profile).values(expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
+    schedule = retention.start(app, interval=0.05)
+    try:
+        for _ in range(100):
+            with app.app_context():
+                if not get_session().scalars(sa.select(Profile)).all():
+                    break
+            schedule.stopped.wait(0.05)
+        with app.app_context():
+            assert get_session().scalars(sa.select(Profile)).all() == []
+    finally:
+        schedule.stop()
+        schedule.thread.join(timeout=5)

@@ -9,7 +9,7 @@ from flask import Response, abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from .. import funnel, profiles, quizzes
+from .. import funnel, profiles, quizzes, receipts
 from ..consent import current_state
 from ..db import get_session, transaction
 from ..downloads import attachment
@@ -56,6 +56,27 @@ def privacy_export(token: str) -> Response:
     subject, merchant = _subject_or_404(token)
     body = json.dumps(profiles.export(merchant, subject.subject_id), indent=2, ensure_ascii=False)
     return attachment(body, "application/json", f"attune-{merchant.slug}-my-data.json")
+
+
+@page("/privacy/<token>/receipt")
+def consent_receipt(token: str) -> ResponseReturnValue:
+    """Show the consent receipt: every decision, when, on which text."""
+    subject, merchant = _subject_or_404(token)
+    return render_template(
+        "shopper/receipt.html",
+        merchant=merchant,
+        token=token,
+        receipt=receipts.receipt(merchant, subject.subject_id),
+        explainer=merchant_explainer(merchant),
+    )
+
+
+@page("/privacy/<token>/receipt.json")
+def consent_receipt_json(token: str) -> Response:
+    """Download the consent receipt as JSON."""
+    subject, merchant = _subject_or_404(token)
+    body = json.dumps(receipts.receipt(merchant, subject.subject_id), indent=2, ensure_ascii=False)
+    return attachment(body, "application/json", f"attune-{merchant.slug}-consent-receipt.json")
 
 
 @page("/privacy/<token>/consents", methods=["POST"])
