@@ -18,9 +18,10 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from . import segments
 from .answers import AnswerError, clean_answers
 from .db import get_session
-from .models import ConsentRecord, Merchant, Profile
+from .models import ConsentRecord, Merchant, Profile, Segment
 from .quiz_flow import known_answers
 from .quiz_schema import Quiz
 from .quizzes import live_quiz
@@ -44,10 +45,16 @@ class Recipient:
     products: list[dict[str, Any]] = field(default_factory=list)
 
 
-def audience(merchant: Merchant, channel: Channel) -> Iterator[tuple[Profile, ConsentRecord, str]]:
-    """Yield each profile the merchant may contact on ``channel`` now, its consent and its address."""
+def audience(
+    merchant: Merchant, channel: Channel, segment: Segment | None = None
+) -> Iterator[tuple[Profile, ConsentRecord, str]]:
+    """Yield each profile (of ``segment``, if given) the merchant may contact on ``channel`` now,
+    its consent and its address."""
     quiz = live_quiz(merchant)
+    wanted = {p.id for p in segments.members(merchant, segment.rules)} if segment is not None else None
     for profile, consent in _profiles_with_latest_consent(merchant):
+        if wanted is not None and profile.id not in wanted:
+            continue
         if not (consent.purposes or {}).get(channel):
             continue
         if below_consent_age(quiz, profile.answers or {}):
@@ -82,21 +89,21 @@ def _profiles_with_latest_consent(merchant: Merchant) -> Iterator[tuple[Profile,
         yield row[0], row[1]
 
 
-def count(merchant: Merchant, channel: Channel) -> int:
-    """Return how many shoppers an export for ``channel`` would hold."""
-    return sum(1 for _ in audience(merchant, channel))
+def count(merchant: Merchant, channel: Channel, segment: Segment | None = None) -> int:
+    """Return how many shoppers an export for ``channel`` (and ``segment``) would hold."""
+    return sum(1 for _ in audience(merchant, channel, segment))
 
 
-def recipients(merchant: Merchant, channel: Channel, products: int) -> list[Recipient]:
+def recipients(merchant: Merchant, channel: Channel, products: int, segment: Segment | None = None) -> list[Recipient]:
     """Return the channel's audience, each with their top ``products`` from the current catalog."""
     quiz = live_quiz(merchant)
     return [
-        Recipient(profile, consent, address, _top_products(merchant, quiz, profile, products))
-        for profile, consent, address in audience(merchant, channel)
+        Recipient(profile, consent, address, top_products(merchant, quiz, profile, products))
+        for profile, consent, address in audience(merchant, channel, segment)
     ]
 
 
-def _top_products(merchant: Merchant, quiz: Quiz, profile: Profile, limit: int) -> list[dict[str, Any]]:
+def top_products(merchant: Merchant, quiz: Quiz, profile: Profile, limit: int) -> list[dict[str, Any]]:
     """Return the products the shopper's stored answers match in today's catalog."""
     if limit <= 0:
         return []
@@ -120,10 +127,13 @@ class Export:
     filename: str
 
 
-def export(merchant: Merchant, channel: Channel, kind: Literal["csv", "json"], products: int) -> Export:
+def export(
+    merchant: Merchant, channel: Channel, kind: Literal["csv", "json"], products: int, segment: Segment | None = None
+) -> Export:
     """Return the channel's audience as a CSV (Klaviyo, Mailchimp) or JSON file named after the day."""
-    people = recipients(merchant, channel, products)
-    name = f"attune-{merchant.slug}-{channel}-{dt.date.today().isoformat()}.{kind}"
+    people = recipients(merchant, channel, products, segment)
+    scope = f"-{segment.id}" if segment is not None else ""
+    name = f"attune-{merchant.slug}-{channel}{scope}-{dt.date.today().isoformat()}.{kind}"
     if kind == "json":
         return Export(to_json(people, channel), "application/json", name)
     return Export(to_csv(as_rows(people, channel, products), channel), "text/csv", name)

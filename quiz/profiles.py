@@ -86,6 +86,14 @@ def page(merchant: Merchant, limit: int, offset: int) -> tuple[list[Profile], in
     return list(rows), total
 
 
+def search_text(profile: Profile) -> str:
+    """Return what a search of the profile browser looks through, lower-cased: name, email, answers."""
+    values = [profile.first_name or "", profile.email or "", profile.id]
+    for answer in (profile.answers or {}).values():
+        values.extend(str(v) for v in (answer if isinstance(answer, list) else [answer]))
+    return " ".join(values).lower()
+
+
 def summary(profile: Profile, detail: bool = False) -> dict[str, Any]:
     """Return what a merchant sees of a profile (the embedding only in detail)."""
     data = _profile_data(profile)

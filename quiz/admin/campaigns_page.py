@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, render_template
 from flask.typing import ResponseReturnValue
+from wtforms import SelectChoice
 
-from .. import campaigns, mailer
+from .. import campaigns, mailer, segments
 from ..downloads import attachment
 from . import bp
 from .auth import admin_required, current_merchant
@@ -18,8 +19,15 @@ def campaign_export() -> ResponseReturnValue:
     """Show how many shoppers each channel reaches; download a channel's export."""
     merchant = current_merchant()
     form = CampaignExportForm()
+    form.segment.choices = [
+        *form.segment.choices,
+        *(SelectChoice(s.id, s.name) for s in segments.list_segments(merchant)),
+    ]
     if form.validate_on_submit():
-        export = campaigns.export(merchant, form.channel.data, form.format.data, form.products.data)
+        segment = segments.get(merchant, form.segment.data) if form.segment.data else None
+        if form.segment.data and segment is None:
+            abort(404, description="No such segment.")
+        export = campaigns.export(merchant, form.channel.data, form.format.data, form.products.data, segment)
         return attachment(export.body, export.mimetype, export.filename)
     counts = {channel: campaigns.count(merchant, channel) for channel in campaigns.CHANNELS}
     status = 422 if form.errors else 200

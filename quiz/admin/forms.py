@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import yaml
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from marshmallow import ValidationError
@@ -110,6 +111,31 @@ def _problems(messages: Mapping[str, list[str]] | Any) -> list[str]:
     return [m if path == "_schema" else f"{path}: {m}" for path, found in messages.items() for m in found]
 
 
+class SegmentForm(FlaskForm):
+    """A segment: its name and its rules as YAML (a list; every rule must hold)."""
+
+    name = StringField("Name", validators=[DataRequired("Give the segment a name."), Length(max=120)])
+    rules = TextAreaField(
+        "Rules (YAML list; a profile must meet all of them)", id="segment-rules", render_kw={"rows": 10}
+    )
+    count = SubmitField("Count")
+    save = SubmitField("Save segment")
+
+    def definition(self) -> dict[str, Any] | None:
+        """Return ``{name, rules}`` as typed, or None with the rules field's error set."""
+        try:
+            rules = yaml.safe_load(self.rules.data or "") or []
+        except yaml.YAMLError as exc:
+            self.rules.errors = [f"The rules are not valid YAML: {str(exc).splitlines()[0]}"]
+            return None
+        return {"name": (self.name.data or "").strip(), "rules": rules}
+
+    def show_errors(self, messages: Mapping[str, list[str]]) -> None:
+        """Put validation messages by path on the fields ("rules[0].question: ...")."""
+        self.name.errors = list(messages.get("name", []))
+        self.rules.errors = [f"{path}: {m}" for path, ms in messages.items() if path != "name" for m in ms]
+
+
 class CampaignExportForm(FlaskForm):
     """Which channel's audience to download, in which format, with how many products each."""
 
@@ -119,6 +145,7 @@ class CampaignExportForm(FlaskForm):
     format = SelectField(
         "File", choices=[SelectChoice("csv", "CSV (Klaviyo, Mailchimp)"), SelectChoice("json", "JSON")]
     )
+    segment = SelectField("Segment", choices=[SelectChoice("", "Everyone")], validate_choice=False)
     products = IntegerField(
         "Products per shopper", default=3, validators=[NumberRange(0, 10, "Choose from 0 to 10 products.")]
     )

@@ -6,8 +6,9 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 
-from .. import campaigns
+from .. import campaigns, segments
 from ..downloads import attachment
+from ..errors import ApiError
 from . import bp
 from .auth import current_merchant, merchant_required
 
@@ -18,6 +19,7 @@ class ExportIn(Schema):
     channel = fields.String(required=True, validate=validate.OneOf(campaigns.CHANNELS))
     format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "json")))
     products = fields.Integer(load_default=3, validate=validate.Range(0, campaigns.MAX_PRODUCTS))
+    segment = fields.String(load_default=None, validate=validate.Length(max=32))
 
 
 @bp.get("/campaigns/export")
@@ -25,5 +27,9 @@ class ExportIn(Schema):
 def export_campaign() -> ResponseReturnValue:
     """Download everyone the merchant may contact on a channel now (CSV for Klaviyo or Mailchimp, or JSON)."""
     query = ExportIn().load(request.args.to_dict())
-    export = campaigns.export(current_merchant(), query["channel"], query["format"], query["products"])
+    merchant = current_merchant()
+    segment = segments.get(merchant, query["segment"]) if query["segment"] else None
+    if query["segment"] and segment is None:
+        raise ApiError(404, "No such segment.")
+    export = campaigns.export(merchant, query["channel"], query["format"], query["products"], segment)
     return attachment(export.body, export.mimetype, export.filename)

@@ -120,6 +120,12 @@ OPERATIONS = (
     Operation("get", "/api/v1/quiz", "The live quiz definition with its matching signals", auth="merchant"),
     Operation("put", "/api/v1/quiz", "Publish a new quiz version (422 with a message per path)", auth="merchant"),
     Operation("get", "/api/v1/widget", "Partner origins allowed to embed the widget, and the snippet", auth="merchant"),
+    Operation("get", "/api/v1/segments", "Saved segments with their sizes", auth="merchant"),
+    Operation("post", "/api/v1/segments", "Save a segment (422 with a message per path)", auth="merchant", status=201),
+    Operation("post", "/api/v1/segments/count", "Count the profiles rules select, unsaved", auth="merchant"),
+    Operation("get", "/api/v1/segments/{segment_id}", "A segment, its size and members", auth="merchant"),
+    Operation("put", "/api/v1/segments/{segment_id}", "Replace a segment", auth="merchant"),
+    Operation("delete", "/api/v1/segments/{segment_id}", "Delete a segment", auth="merchant", status=204),
     Operation(
         "get",
         "/api/v1/campaigns/export",

@@ -11,6 +11,7 @@ from .product import Product
 from .profile import Profile
 from .quiz_definition import QuizDefinition
 from .quiz_session import QuizSession
+from .segment import Segment
 
 __all__ = [
     "AdminUser",
@@ -28,6 +29,7 @@ __all__ = [
     "Product",
     "Profile",
     "QuizDefinition",
+    "Segment",
     "QuizSession",
     "new_public_id",
     "utcnow",

@@ -1,0 +1,195 @@
+"""Rule segments: named sets of conditions on stored profiles, all of which a member meets.
+
+Rules (see docs/segments.md)::
+
+    {kind: answer, question: country, values: [DE, AT]}      # the answer is (or includes) one of these
+    {kind: budget, min: 50, max: 200}                        # the budget range overlaps this one
+    {kind: consent, purpose: email}                          # the purpose is allowed now
+    {kind: last_seen, within_days: 30}                       # seen in the last N days
+    {kind: intent_shift}                                     # their intent shifted at least once
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .db import get_session
+from .explainer import PURPOSES
+from .models import ConsentRecord, IntentShift, Merchant, Profile, Segment, utcnow
+from .quiz_schema import Quiz, flatten_errors
+from .quizzes import live_quiz
+
+KINDS = ("answer", "budget", "consent", "last_seen", "intent_shift")
+MAX_RULES = 20
+
+
+class RuleSchema(Schema):
+    """One condition."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    question = fields.String(validate=validate.Length(1, 64))
+    values = fields.List(fields.Raw(), validate=validate.Length(1, 100))
+    min = fields.Float(allow_none=True)
+    max = fields.Float(allow_none=True)
+    purpose = fields.String(validate=validate.OneOf(PURPOSES))
+    within_days = fields.Integer(validate=validate.Range(1, 3650))
+
+    @validates_schema
+    def check_kind(self, data: dict[str, Any], **_: Any) -> None:
+        kind = data.get("kind")
+        needs = {"answer": ("question", "values"), "consent": ("purpose",), "last_seen": ("within_days",)}
+        missing = [name for name in needs.get(str(kind), ()) if name not in data]
+        if missing:
+            raise ValidationError({name: [f"A {kind} rule needs {name}."] for name in missing})
+        if kind == "budget" and data.get("min") is None and data.get("max") is None:
+            raise ValidationError("A budget rule needs min, max or both.", "max")
+
+
+class SegmentSchema(Schema):
+    """A segment as merchants write it."""
+
+    name = fields.String(required=True, validate=validate.Length(1, 120))
+    rules = fields.List(fields.Nested(RuleSchema), load_default=list, validate=validate.Length(max=MAX_RULES))
+
+
+@dataclass(frozen=True)
+class Member:
+    """What the rules look at for one profile."""
+
+    profile: Profile
+    purposes: Mapping[str, bool]
+    shifted: bool
+
+
+def clean(data: Any, quiz: Quiz) -> dict[str, Any]:
+    """Return a checked segment definition; raise ValidationError with dotted paths.
+
+    Answer rules must name a question of the live quiz (and, for choice questions, its values).
+    """
+    try:
+        loaded: dict[str, Any] = SegmentSchema().load(data)
+    except ValidationError as exc:
+        raise ValidationError(flatten_errors(exc.messages)) from exc
+    errors: dict[str, list[str]] = {}
+    for i, rule in enumerate(loaded["rules"]):
+        if rule["kind"] != "answer":
+            continue
+        question = quiz.question(rule["question"])
+        if question is None:
+            errors[f"rules[{i}].question"] = [f"{rule['question']!r} is not a question of your quiz."]
+        elif question.options:
+            unknown = [v for v in rule["values"] if question.option(str(v)) is None]
+            if unknown:
+                errors[f"rules[{i}].values"] = [f"{unknown[0]!r} is not an option of {question.id!r}."]
+    if errors:
+        raise ValidationError(errors)
+    return loaded
+
+
+def members(merchant: Merchant, rules: Sequence[Mapping[str, Any]]) -> list[Profile]:
+    """Return the merchant's profiles that meet every rule, most recently seen first."""
+    now = utcnow()
+    quiz = live_quiz(merchant)
+    budget_ids = [q.id for q in quiz.questions() if q.role == "budget"]
+    return [m.profile for m in _candidates(merchant) if all(_meets(m, r, now, budget_ids) for r in rules)]
+
+
+def _candidates(merchant: Merchant) -> Iterable[Member]:
+    session = get_session()
+    newest = (
+        sa.select(ConsentRecord.subject_id, sa.func.max(ConsentRecord.id).label("id"))
+        .where(ConsentRecord.merchant_id == merchant.id)
+        .group_by(ConsentRecord.subject_id)
+        .subquery()
+    )
+    purposes = dict(
+        session.execute(
+            sa.select(ConsentRecord.subject_id, ConsentRecord.purposes).join(newest, newest.c.id == ConsentRecord.id)
+        ).all()
+    )
+    shifted = set(session.scalars(sa.select(IntentShift.profile_id).where(IntentShift.merchant_id == merchant.id)))
+    profiles = session.scalars(
+        sa.select(Profile).where(Profile.merchant_id == merchant.id).order_by(Profile.last_seen_at.desc())
+    )
+    for profile in profiles:
+        yield Member(profile, purposes.get(profile.subject_id) or {}, profile.id in shifted)
+
+
+def _meets(member: Member, rule: Mapping[str, Any], now: dt.datetime, budget_ids: Sequence[str]) -> bool:
+    kind = rule["kind"]
+    answers = member.profile.answers or {}
+    if kind == "answer":
+        given = answers.get(rule["question"])
+        given_values = {str(v) for v in (given if isinstance(given, list) else [given])}
+        return bool(given_values & {str(v) for v in rule["values"]})
+    if kind == "budget":
+        return any(_overlaps(answers.get(qid), rule.get("min"), rule.get("max")) for qid in budget_ids)
+    if kind == "consent":
+        return bool(member.purposes.get(rule["purpose"]))
+    if kind == "last_seen":
+        seen = member.profile.last_seen_at
+        if seen.tzinfo is None:
+            seen = seen.replace(tzinfo=dt.UTC)
+        return now - seen <= dt.timedelta(days=rule["within_days"])
+    return member.shifted  # intent_shift
+
+
+def _overlaps(answer: Any, low: float | None, high: float | None) -> bool:
+    """Return whether a budget answer [a, b] overlaps the range [low, high] (either end open)."""
+    if not (isinstance(answer, list) and len(answer) == 2):
+        return False
+    a, b = float(answer[0]), float(answer[1])
+    return (high is None or a <= high) and (low is None or b >= low)
+
+
+def list_segments(merchant: Merchant) -> list[Segment]:
+    """Return the merchant's saved segments by name."""
+    return list(
+        get_session().scalars(sa.select(Segment).where(Segment.merchant_id == merchant.id).order_by(Segment.name))
+    )
+
+
+def get(merchant: Merchant, segment_id: str) -> Segment | None:
+    """Return one of the merchant's segments (None for another merchant's)."""
+    return get_session().scalar(sa.select(Segment).where(Segment.id == segment_id, Segment.merchant_id == merchant.id))
+
+
+def save(merchant: Merchant, data: Any, segment: Segment | None = None) -> Segment:
+    """Create (or replace) a segment from a raw definition; call inside a transaction.
+
+    Raises:
+        ValidationError: with dotted paths; nothing is stored.
+    """
+    loaded = clean(data, live_quiz(merchant))
+    session = get_session()
+    taken = session.scalar(
+        sa.select(Segment.id).where(Segment.merchant_id == merchant.id, Segment.name == loaded["name"])
+    )
+    if taken and (segment is None or taken != segment.id):
+        raise ValidationError({"name": [f"You already have a segment called {loaded['name']!r}."]})
+    if segment is None:
+        segment = Segment(merchant_id=merchant.id, name=loaded["name"], rules=loaded["rules"])
+        session.add(segment)
+    else:
+        segment.name, segment.rules, segment.updated_at = loaded["name"], loaded["rules"], utcnow()
+    session.flush()
+    return segment
+
+
+def delete(segment: Segment) -> None:
+    """Delete a segment (call inside a transaction); its profiles stay."""
+    get_session().delete(segment)
+
+
+def as_dict(segment: Segment, count: int | None = None) -> dict[str, Any]:
+    """Return a segment as the API shows it."""
+    data: dict[str, Any] = {"id": segment.id, "name": segment.name, "rules": segment.rules}
+    if count is not None:
+        data["count"] = count
+    return data
