@@ -27,7 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from quiz import cli, db, errors, health, i18n, jobs, retention, search, security
+    from quiz import cli, db, errors, health, i18n, jobs, retention, search, security, webhooks
     from quiz.config import load_config
     from quiz.extensions import csrf
 
@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     search.init_app(app)
     jobs.init_app(app)
+    webhooks.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
@@ -63,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         search.warm_up(app, app.config["DEMO_MERCHANT"])
         jobs.start(app)
         retention.start(app)  # the embedded default purges expired data daily by itself
+        webhooks.deliverer().wake()  # and retries webhook deliveries left pending
     return app
 
 

@@ -28,14 +28,18 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # admin sessions end after a working day
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the quiz session
-    "WIDGET_STATE_MAX_AGE": 12 * 3600,
+    "WIDGET_STATE_MAX_AGE": 12 * 3600,  # seconds a widget page's signed state and form tokens stay valid
     "EMAIL_CONFIRM_MAX_AGE": 7 * 24 * 3600,  # seconds a double opt-in link works
     "MAIL_FROM": "Attune <no-reply@attune.invalid>",
     "SMTP_HOST": None,  # unset: mail goes to INSTANCE/outbox/ (listed in the admin)
     "SMTP_PORT": 587,
     "SMTP_USERNAME": None,
     "SMTP_PASSWORD": None,
-    "SMTP_STARTTLS": True,  # seconds a widget page's signed state and form tokens stay valid
+    "SMTP_STARTTLS": True,
+    "WEBHOOK_TIMEOUT": 5,  # seconds a receiver has to answer
+    "WEBHOOK_MAX_ATTEMPTS": 6,  # then the delivery is marked failed
+    "WEBHOOK_RETRY_BASE": 30,  # seconds before the first retry; doubled each time (30 s ... 8 min)
+    "WEBHOOK_POLL_SECONDS": 5,  # how often the deliverer looks for due retries
 }
 
 

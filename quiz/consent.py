@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from . import webhooks
 from .db import get_session
 from .explainer import PURPOSES, Explainer
 from .models import ConsentAction, ConsentRecord, Merchant, new_public_id
@@ -59,6 +60,18 @@ def record_decision(
     )
     get_session().add(record)
     get_session().flush()
+    webhooks.queue(
+        merchant.id,
+        "consent.changed",
+        {
+            "subject_id": record.subject_id,
+            "action": record.action,
+            "purposes": record.purposes,
+            "explainer_version": record.explainer_version,
+            "source": record.source,
+            "origin": record.origin,
+        },
+    )
     return record
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 
-from . import quiz_sessions
+from . import quiz_sessions, webhooks
 from .consent import ConsentState
 from .db import transaction
 from .email_optin import needs_confirmation, request_confirmation
@@ -57,6 +57,7 @@ def submit(
             phone=_answer_with_role(quiz, answers, "phone"),
         )
         quiz_sessions.forget(merchant.id, consent.subject_id)  # a quiz saved for later is now done
+        _announce(merchant, quiz, profile.id if profile else None)
     if needs_confirmation(profile):
         request_confirmation(merchant, profile, current_locale())
     return Submission(profile.id if profile else None, result)
@@ -76,6 +77,8 @@ def store_profile(
     """
     with transaction():
         consent = apply_age_rule(merchant, consent, quiz, answers)  # with or without a profile
+        if not consent.allows("profile"):
+            _announce(merchant, quiz, None)
     if not consent.allows("profile"):
         return None
     vector = recommender_for(merchant).preference_vector(build_preferences(quiz, answers))
@@ -91,9 +94,15 @@ def store_profile(
             phone=_answer_with_role(quiz, answers, "phone"),
             hidden_fields=hidden_fields,
         )
+        _announce(merchant, quiz, profile.id if profile else None)
     if needs_confirmation(profile):
         request_confirmation(merchant, profile, current_locale())
     return profile.id if profile else None
+
+
+def _announce(merchant: Merchant, quiz: Quiz, profile_id: str | None) -> None:
+    """Queue the quiz.completed webhook event (no answers: only the profile id, if one is kept)."""
+    webhooks.queue(merchant.id, "quiz.completed", {"profile_id": profile_id, "quiz_version": quiz.version})
 
 
 def _answer_with_role(quiz: Quiz, answers: Mapping[str, Any], role: str) -> str | None:

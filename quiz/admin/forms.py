@@ -136,6 +136,13 @@ class SegmentForm(FlaskForm):
         self.rules.errors = [f"{path}: {m}" for path, ms in messages.items() if path != "name" for m in ms]
 
 
+class WebhookForm(FlaskForm):
+    """A URL to send signed events to."""
+
+    url = StringField("Webhook URL", validators=[DataRequired("Give the URL to send events to."), Length(max=2000)])
+    submit = SubmitField("Add webhook")
+
+
 class CampaignExportForm(FlaskForm):
     """Which channel's audience to download, in which format, with how many products each."""
 

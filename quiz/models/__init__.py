@@ -12,6 +12,7 @@ from .profile import Profile
 from .quiz_definition import QuizDefinition
 from .quiz_session import QuizSession
 from .segment import Segment
+from .webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "AdminUser",
@@ -30,6 +31,8 @@ __all__ = [
     "Profile",
     "QuizDefinition",
     "Segment",
+    "Webhook",
+    "WebhookDelivery",
     "QuizSession",
     "new_public_id",
     "utcnow",

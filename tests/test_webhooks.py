@@ -1,0 +1,140 @@
+"""Webhooks: signed events on quiz completion and consent change, retries, delivery status."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from quiz import webhooks
+
+from .conftest import csrf_token
+from .helpers import bearer, full_answers, grant, make_merchant
+from .test_admin import log_in
+
+
+class Receiver:
+    """A local endpoint that records what it receives and answers with the statuses it is given."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.statuses: list[int] = []  # answered in turn; then 204
+        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wsgi(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        self.received.append({"body": body, "headers": headers})
+        status = self.statuses.pop(0) if self.statuses else 204
+        start_response(f"{status} X", [("Content-Type", "text/plain")])
+        return [b""]
+
+    def wait_for(self, count: int, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.received) >= count, f"got {len(self.received)} of {count} requests"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    yield found
+    found.server.shutdown()
+
+
+@pytest.fixture
+def quick(app: Flask) -> Iterator[Flask]:
+    """Retry within a fraction of a second, and stop the deliverer after the test."""
+    app.config.update(WEBHOOK_RETRY_BASE=0.2, WEBHOOK_POLL_SECONDS=0.1, WEBHOOK_MAX_ATTEMPTS=3)
+    yield app
+    with app.app_context():
+        webhooks.deliverer().stop()
+
+
+def deliveries(client: FlaskClient, key: str, hook_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = client.get(f"/api/v1/webhooks/{hook_id}/deliveries", headers=bearer(key)).json[
+        "items"
+    ]
+    return items
+
+
+def test_events_are_signed_and_verifiable(quick: Flask, client: FlaskClient, receiver: Receiver) -> None:
+    shop = make_merchant(quick, "hooked")
+    made = client.post("/api/v1/webhooks", json={"url": receiver.url}, headers=bearer(shop.api_key))
+    assert made.status_code == 201 and len(made.json["secret"]) == 64
+    auth = grant(client, "hooked", profile=True)
+    with quick.app_context():
+        from quiz import merchants
+        from quiz.catalog import rebuild_index, upsert_products
+        from quiz.db import transaction
+        from quiz.demo import demo_records
+
+        with transaction():
+            upsert_products(merchants.get_by_slug("hooked"), demo_records()[:30])
+        with transaction():
+            rebuild_index(merchants.get_by_slug("hooked"))
+    response = client.post("/api/v1/m/hooked/responses", json={"answers": full_answers()}, headers=auth)
+    receiver.wait_for(2)
+
+    events = {r["headers"]["Attune-Event"]: r for r in receiver.received}
+    assert set(events) == {"consent.changed", "quiz.completed"}
+    completed = json.loads(events["quiz.completed"]["body"])
+    assert completed["data"] == {"profile_id": response.json["profile_id"], "quiz_version": 1}
+    assert "answers" not in events["quiz.completed"]["body"].decode(), "no answers leave in events"
+    consent = json.loads(events["consent.changed"]["body"])
+    assert consent["data"]["purposes"]["profile"] is True and consent["data"]["action"] == "grant"
+    secret = made.json["secret"]
+    for request in receiver.received:
+        body, signature = request["body"], request["headers"]["Attune-Signature"]
+        assert webhooks.verify(secret, body, signature)
+        assert not webhooks.verify(secret, body.replace(b"grant", b"grunt").replace(b"1}", b"2}"), signature)
+        assert not webhooks.verify("another secret", body, signature)
+        assert not webhooks.verify(secret, body, signature, now=time.time() + 3600), "a replay later fails"
+    assert all(d["status"] == "delivered" for d in deliveries(client, shop.api_key, made.json["id"]))
+
+
+def test_failed_deliveries_are_retried_then_given_up(quick: Flask, client: FlaskClient, receiver: Receiver) -> None:
+    shop = make_merchant(quick, "flaky")
+    hook = client.post("/api/v1/webhooks", json={"url": receiver.url}, headers=bearer(shop.api_key)).json
+    receiver.statuses = [500, 503]
+    grant(client, "flaky")
+    receiver.wait_for(3)
+    (delivery,) = deliveries(client, shop.api_key, hook["id"])
+    assert delivery["status"] == "delivered" and delivery["attempts"] == 3
+    ids = {r["headers"]["Attune-Delivery"] for r in receiver.received}
+    assert len(ids) == 1, "retries carry the same delivery id, for deduplication"
+
+    receiver.statuses = [500] * 10
+    grant(client, "flaky")
+    receiver.wait_for(6)
+    time.sleep(0.3)
+    newest = deliveries(client, shop.api_key, hook["id"])[0]
+    assert newest["status"] == "failed" and newest["attempts"] == 3 and newest["last_status"] == 500
+
+
+def test_webhook_registration_is_checked_and_scoped(app: Flask, client: FlaskClient) -> None:
+    shop, other = make_merchant(app, "hookowner"), make_merchant(app, "hookother")
+    bad = client.post("/api/v1/webhooks", json={"url": "ftp://x.example"}, headers=bearer(shop.api_key))
+    assert bad.status_code == 422 and "url" in bad.json["fields"]
+    hook = client.post("/api/v1/webhooks", json={"url": "https://x.example/h"}, headers=bearer(shop.api_key)).json
+    assert client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=bearer(other.api_key)).status_code == 404
+    assert client.delete(f"/api/v1/webhooks/{hook['id']}", headers=bearer(other.api_key)).status_code == 404
+    assert [h["url"] for h in client.get("/api/v1/webhooks", headers=bearer(shop.api_key)).json["items"]] == [
+        "https://x.example/h"
+    ]
+    log_in(client, shop.admin_email)
+    page = client.get("/admin/webhooks").get_data(as_text=True)
+    assert "https://x.example/h" in page and hook["secret"] in page
+    refused = client.post("/admin/webhooks", data={"csrf_token": csrf_token(page), "url": "not a url"})
+    assert refused.status_code == 422 and "Give an http(s) URL" in refused.get_data(as_text=True)
+    assert client.delete(f"/api/v1/webhooks/{hook['id']}", headers=bearer(shop.api_key)).status_code == 204
