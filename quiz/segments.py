@@ -7,6 +7,7 @@ Rules (see docs/segments.md)::
     {kind: consent, purpose: email}                          # the purpose is allowed now
     {kind: last_seen, within_days: 30}                       # seen in the last N days
     {kind: intent_shift}                                     # their intent shifted at least once
+    {kind: cluster, cluster: 2}                              # in this taste cluster (see quiz.clusters)
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from typing import Any
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from .clusters import MAX_CLUSTERS, assignments
 from .db import get_session
 from .explainer import PURPOSES
 from .models import ConsentRecord, IntentShift, Merchant, Profile, Segment, utcnow
 from .quiz_schema import Quiz, flatten_errors
 from .quizzes import live_quiz
 
-KINDS = ("answer", "budget", "consent", "last_seen", "intent_shift")
+KINDS = ("answer", "budget", "consent", "last_seen", "intent_shift", "cluster")
 MAX_RULES = 20
 
 
@@ -39,11 +41,17 @@ class RuleSchema(Schema):
     max = fields.Float(allow_none=True)
     purpose = fields.String(validate=validate.OneOf(PURPOSES))
     within_days = fields.Integer(validate=validate.Range(1, 3650))
+    cluster = fields.Integer(validate=validate.Range(0, MAX_CLUSTERS - 1))
 
     @validates_schema
     def check_kind(self, data: dict[str, Any], **_: Any) -> None:
         kind = data.get("kind")
-        needs = {"answer": ("question", "values"), "consent": ("purpose",), "last_seen": ("within_days",)}
+        needs = {
+            "answer": ("question", "values"),
+            "consent": ("purpose",),
+            "last_seen": ("within_days",),
+            "cluster": ("cluster",),
+        }
         missing = [name for name in needs.get(str(kind), ()) if name not in data]
         if missing:
             raise ValidationError({name: [f"A {kind} rule needs {name}."] for name in missing})
@@ -65,6 +73,7 @@ class Member:
     profile: Profile
     purposes: Mapping[str, bool]
     shifted: bool
+    cluster: int | None = None
 
 
 def clean(data: Any, quiz: Quiz) -> dict[str, Any]:
@@ -97,10 +106,11 @@ def members(merchant: Merchant, rules: Sequence[Mapping[str, Any]]) -> list[Prof
     now = utcnow()
     quiz = live_quiz(merchant)
     budget_ids = [q.id for q in quiz.questions() if q.role == "budget"]
-    return [m.profile for m in _candidates(merchant) if all(_meets(m, r, now, budget_ids) for r in rules)]
+    by_cluster = assignments(merchant)[0] if any(r["kind"] == "cluster" for r in rules) else {}
+    return [m.profile for m in _candidates(merchant, by_cluster) if all(_meets(m, r, now, budget_ids) for r in rules)]
 
 
-def _candidates(merchant: Merchant) -> Iterable[Member]:
+def _candidates(merchant: Merchant, by_cluster: Mapping[str, int]) -> Iterable[Member]:
     session = get_session()
     newest = (
         sa.select(ConsentRecord.subject_id, sa.func.max(ConsentRecord.id).label("id"))
@@ -118,7 +128,7 @@ def _candidates(merchant: Merchant) -> Iterable[Member]:
         sa.select(Profile).where(Profile.merchant_id == merchant.id).order_by(Profile.last_seen_at.desc())
     )
     for profile in profiles:
-        yield Member(profile, purposes.get(profile.subject_id) or {}, profile.id in shifted)
+        yield Member(profile, purposes.get(profile.subject_id) or {}, profile.id in shifted, by_cluster.get(profile.id))
 
 
 def _meets(member: Member, rule: Mapping[str, Any], now: dt.datetime, budget_ids: Sequence[str]) -> bool:
@@ -137,6 +147,8 @@ def _meets(member: Member, rule: Mapping[str, Any], now: dt.datetime, budget_ids
         if seen.tzinfo is None:
             seen = seen.replace(tzinfo=dt.UTC)
         return now - seen <= dt.timedelta(days=rule["within_days"])
+    if kind == "cluster":
+        return member.cluster == rule["cluster"]
     return member.shifted  # intent_shift
 
 

@@ -68,6 +68,13 @@ def deliveries(client: FlaskClient, key: str, hook_id: str) -> list[dict[str, An
     return items
 
 
+def settled(client: FlaskClient, key: str, hook_id: str, timeout: float = 10) -> None:
+    """Wait until no delivery is pending (the receiver answers before the outcome is written)."""
+    deadline = time.monotonic() + timeout
+    while any(d["status"] == "pending" for d in deliveries(client, key, hook_id)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_events_are_signed_and_verifiable(quick: Flask, client: FlaskClient, receiver: Receiver) -> None:
     shop = make_merchant(quick, "hooked")
     made = client.post("/api/v1/webhooks", json={"url": receiver.url}, headers=bearer(shop.api_key))
@@ -100,6 +107,7 @@ def test_events_are_signed_and_verifiable(quick: Flask, client: FlaskClient, rec
         assert not webhooks.verify(secret, body.replace(b"grant", b"grunt").replace(b"1}", b"2}"), signature)
         assert not webhooks.verify("another secret", body, signature)
         assert not webhooks.verify(secret, body, signature, now=time.time() + 3600), "a replay later fails"
+    settled(client, shop.api_key, made.json["id"])
     assert all(d["status"] == "delivered" for d in deliveries(client, shop.api_key, made.json["id"]))
 
 
@@ -109,6 +117,7 @@ def test_failed_deliveries_are_retried_then_given_up(quick: Flask, client: Flask
     receiver.statuses = [500, 503]
     grant(client, "flaky")
     receiver.wait_for(3)
+    settled(client, shop.api_key, hook["id"])
     (delivery,) = deliveries(client, shop.api_key, hook["id"])
     assert delivery["status"] == "delivered" and delivery["attempts"] == 3
     ids = {r["headers"]["Attune-Delivery"] for r in receiver.received}
@@ -117,7 +126,7 @@ def test_failed_deliveries_are_retried_then_given_up(quick: Flask, client: Flask
     receiver.statuses = [500] * 10
     grant(client, "flaky")
     receiver.wait_for(6)
-    time.sleep(0.3)
+    settled(client, shop.api_key, hook["id"])
     newest = deliveries(client, shop.api_key, hook["id"])[0]
     assert newest["status"] == "failed" and newest["attempts"] == 3 and newest["last_status"] == 500
 

@@ -136,6 +136,16 @@ class SegmentForm(FlaskForm):
         self.rules.errors = [f"{path}: {m}" for path, ms in messages.items() if path != "name" for m in ms]
 
 
+class ClusterSettingForm(FlaskForm):
+    """How many taste clusters to form."""
+
+    k = SelectField(
+        "Number of clusters",
+        choices=[SelectChoice("", "Chosen by silhouette"), *(SelectChoice(str(k)) for k in range(2, 9))],
+    )
+    submit = SubmitField("Save")
+
+
 class WebhookForm(FlaskForm):
     """A URL to send signed events to."""
 

@@ -5,5 +5,5 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Routes register on import.
-from . import me, merchant_campaigns, merchant_catalog, merchant_quiz  # noqa: E402,F401,I001
+from . import me, merchant_campaigns, merchant_catalog, merchant_clusters, merchant_quiz  # noqa: E402,F401,I001
 from . import merchant_segments, merchant_webhooks, merchant_widget, openapi, shopper  # noqa: E402,F401

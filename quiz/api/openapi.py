@@ -121,6 +121,7 @@ OPERATIONS = (
     Operation("put", "/api/v1/quiz", "Publish a new quiz version (422 with a message per path)", auth="merchant"),
     Operation("get", "/api/v1/widget", "Partner origins allowed to embed the widget, and the snippet", auth="merchant"),
     Operation("get", "/api/v1/segments", "Saved segments with their sizes", auth="merchant"),
+    Operation("get", "/api/v1/clusters", "Taste clusters: sizes, nearest categories, typical answers", auth="merchant"),
     Operation("get", "/api/v1/webhooks", "Registered webhooks with their signing secrets", auth="merchant"),
     Operation("post", "/api/v1/webhooks", "Register a webhook URL (201 with its secret)", auth="merchant", status=201),
     Operation("delete", "/api/v1/webhooks/{webhook_id}", "Stop sending events to a URL", auth="merchant", status=204),

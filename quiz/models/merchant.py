@@ -27,6 +27,7 @@ class Merchant(Base):
     column_mapping: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict, server_default="{}")
     # Sites allowed to embed the quiz widget ("https://shop.example"); none: it cannot be framed.
     partner_origins: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
+    taste_clusters: Mapped[int | None]  # how many taste clusters to form; None: chosen by silhouette
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="merchant", cascade="all, delete-orphan")
