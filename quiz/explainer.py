@@ -8,15 +8,24 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 import yaml
+from marshmallow import ValidationError
+
+from .db import get_session
+from .explainer_schema import LanguageSchema
+from .i18n import DEFAULT_LOCALE, LOCALES, current_locale
+from .models import ExplainerVersion
+from .quiz_schema import flatten_errors
 
 if TYPE_CHECKING:
+    from .consent import ConsentState
     from .models import Merchant
-
-from .i18n import DEFAULT_LOCALE, LOCALES, current_locale
 
 CONTENT = Path(__file__).parent / "content" / "explainer"
 PURPOSES = ("recommendations", "profile", "email", "sms")
+# Bump when the default purposes' wording changes: shoppers who agreed before are asked again.
+DEFAULT_PURPOSES_REVISION = "default-1"
 
 
 @dataclass(frozen=True)
@@ -74,15 +83,29 @@ def _content(locale: str) -> dict[str, Any]:
     return data
 
 
+def default_content() -> dict[str, dict[str, Any]]:
+    """Return Attune's explainer in every language, as merchants start editing it."""
+    return {code: {k: v for k, v in _content(code).items() if k != "version"} for code in LOCALES}
+
+
 def explainer_for(
-    merchant_name: str, retention_months: int, locale: str = DEFAULT_LOCALE, partner: str | None = None
+    merchant_name: str,
+    retention_months: int,
+    locale: str = DEFAULT_LOCALE,
+    partner: str | None = None,
+    custom: ExplainerVersion | None = None,
 ) -> Explainer:
-    """Return the current explainer filled in for a merchant, in ``locale`` (English if unknown).
+    """Return the explainer filled in for a merchant, in ``locale`` (English if unknown).
 
     ``partner`` names the site showing the quiz in the widget; it gets a section of its own.
+    ``custom`` is the merchant's own text, if they wrote one; a language it lacks is shown in English.
     """
     locale = locale if locale in LOCALES else DEFAULT_LOCALE
-    data = _content(locale)
+    if custom is not None:
+        locale = locale if locale in custom.content else DEFAULT_LOCALE
+        data = {**custom.content[locale], "version": custom.version}
+    else:
+        data = _content(locale)
 
     def fill(text: str) -> str:
         return text.format(merchant=merchant_name, retention_months=retention_months, partner=partner).strip()
@@ -102,4 +125,91 @@ def explainer_for(
 
 def merchant_explainer(merchant: Merchant, locale: str | None = None, partner: str | None = None) -> Explainer:
     """Return the current explainer of ``merchant`` in ``locale`` (default: the request's), on ``partner``'s site."""
-    return explainer_for(merchant.name, merchant.retention_months, locale or current_locale(), partner)
+    custom = latest_version(merchant)
+    return explainer_for(merchant.name, merchant.retention_months, locale or current_locale(), partner, custom)
+
+
+def latest_version(merchant: Merchant) -> ExplainerVersion | None:
+    """Return the merchant's newest own explainer, if they wrote one."""
+    return get_session().scalar(
+        sa.select(ExplainerVersion)
+        .where(ExplainerVersion.merchant_id == merchant.id)
+        .order_by(ExplainerVersion.number.desc())
+        .limit(1)
+    )
+
+
+def editable_content(merchant: Merchant) -> dict[str, dict[str, Any]]:
+    """Return the text the merchant's explainer editor starts from: theirs, else Attune's."""
+    custom = latest_version(merchant)
+    return dict(custom.content) if custom is not None else default_content()
+
+
+def purpose_revisions(merchant: Merchant, version: str | None = None) -> dict[str, str]:
+    """Return, per purpose, the version its text dates from, in the explainer ``version`` (default: current)."""
+    query = sa.select(ExplainerVersion).where(ExplainerVersion.merchant_id == merchant.id)
+    if version is None:
+        row = get_session().scalar(query.order_by(ExplainerVersion.number.desc()).limit(1))
+    else:
+        row = get_session().scalar(query.where(ExplainerVersion.version == version))
+    return dict(row.purpose_revisions) if row is not None else dict.fromkeys(PURPOSES, DEFAULT_PURPOSES_REVISION)
+
+
+def stale_purposes(merchant: Merchant, state: ConsentState) -> list[str]:
+    """Return the purposes a shopper allowed whose text changed since they allowed them (to ask again)."""
+    now = purpose_revisions(merchant)
+    then = purpose_revisions(merchant, state.explainer_version)
+    return [p for p in PURPOSES[1:] if state.allows(p) and now[p] != then.get(p)]
+
+
+def save_version(merchant: Merchant, raw: Any) -> ExplainerVersion:
+    """Check and store a merchant's explainer as their next version (call inside a transaction).
+
+    Each purpose keeps the version its text dates from, so that only shoppers who agreed to a
+    purpose whose text changed are asked again.
+
+    Raises:
+        ValidationError: messages by path ("es.purposes: ..."); nothing is stored.
+    """
+    content = check_content(raw)
+    previous = latest_version(merchant)
+    before = editable_content(merchant)
+    revisions = purpose_revisions(merchant)
+    number = (previous.number if previous else 0) + 1
+    version = f"m{number}"
+    for key in PURPOSES:
+        if _purpose_texts(content, key) != _purpose_texts(before, key):
+            revisions[key] = version
+    row = ExplainerVersion(
+        merchant_id=merchant.id, number=number, version=version, content=content, purpose_revisions=revisions
+    )
+    get_session().add(row)
+    get_session().flush()
+    return row
+
+
+def check_content(raw: Any) -> dict[str, dict[str, Any]]:
+    """Return the explainer languages ``raw`` holds, checked; English is required."""
+    if not isinstance(raw, dict) or DEFAULT_LOCALE not in raw:
+        raise ValidationError(
+            {"_schema": [f"Give the explainer per language, {DEFAULT_LOCALE} first: {{en: ..., es: ...}}."]}
+        )
+    errors: dict[str, list[str]] = {}
+    content: dict[str, dict[str, Any]] = {}
+    for code, data in raw.items():
+        if code not in LOCALES:
+            errors[str(code)] = [f"Languages are {', '.join(LOCALES)}."]
+            continue
+        try:
+            content[code] = LanguageSchema().load(data)
+        except ValidationError as exc:
+            errors.update(flatten_errors(exc.messages, str(code)))
+    if errors:
+        raise ValidationError(errors)
+    return content
+
+
+def _purpose_texts(content: dict[str, dict[str, Any]], key: str) -> list[tuple[str, str, str]]:
+    return sorted(
+        (code, p["title"], p["why"]) for code, data in content.items() for p in data["purposes"] if p["key"] == key
+    )

@@ -107,6 +107,9 @@ def _clean(app: Flask) -> None:
             conn.execute(sa.text("DELETE FROM catalog_import"))
             conn.execute(sa.text("DELETE FROM funnel_count"))
             conn.execute(sa.text("DELETE FROM quiz_session"))
+            for table in ("explainer_version", "segment", "webhook_delivery", "webhook"):
+                conn.execute(sa.text(f"DELETE FROM {table}"))
+            conn.execute(sa.text("UPDATE merchant SET taste_clusters = NULL"))
             for table in ("product", "api_key", "admin_user"):
                 conn.execute(sa.text(f"DELETE FROM {table} WHERE merchant_id <> :d"), {"d": demo_id})
             conn.execute(sa.text("DELETE FROM merchant WHERE id <> :d"), {"d": demo_id})

@@ -136,6 +136,21 @@ class SegmentForm(FlaskForm):
         self.rules.errors = [f"{path}: {m}" for path, ms in messages.items() if path != "name" for m in ms]
 
 
+class ExplainerForm(FlaskForm):
+    """The explainer, every language, as YAML."""
+
+    content = TextAreaField("Explainer (YAML, one block per language)", id="explainer-content", render_kw={"rows": 30})
+    submit = SubmitField("Publish as a new version")
+
+    def parsed(self) -> Any | None:
+        """Return the YAML typed, or None with the field's error set."""
+        try:
+            return yaml.safe_load(self.content.data or "")
+        except yaml.YAMLError as exc:
+            self.content.errors = [f"Not valid YAML: {str(exc).splitlines()[0]}"]
+            return None
+
+
 class ClusterSettingForm(FlaskForm):
     """How many taste clusters to form."""
 

@@ -4,6 +4,7 @@ from .admin_user import AdminUser
 from .base import Base, new_public_id, utcnow
 from .catalog_import import CatalogImport, ImportMode, ImportStatus
 from .consent import ConsentAction, ConsentRecord, LedgerViolation
+from .explainer_version import ExplainerVersion
 from .funnel import FunnelCount
 from .intent_shift import IntentShift
 from .merchant import ApiKey, Merchant
@@ -23,6 +24,7 @@ __all__ = [
     "Base",
     "ConsentAction",
     "ConsentRecord",
+    "ExplainerVersion",
     "FunnelCount",
     "IntentShift",
     "LedgerViolation",

@@ -84,6 +84,15 @@ class ConsentChangeForm(TranslatedForm):
         return {name: bool(getattr(self, name).data) for name in ("recommendations", "profile", "email", "sms")}
 
 
+class ReconsentForm(TranslatedForm):
+    """The purposes asked again after their text changed (only those are shown; nothing ticked)."""
+
+    profile = BooleanField(N_("Keep my profile"))
+    email = BooleanField(N_("Email"))
+    sms = BooleanField(N_("SMS"))
+    submit = SubmitField(N_("Save my choices"))
+
+
 class ConfirmEmailForm(TranslatedForm):
     """Confirm an address (a button, so that mail scanners opening the link confirm nothing)."""
 

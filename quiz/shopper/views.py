@@ -12,7 +12,7 @@ from .. import funnel, merchants, products, profiles, quiz_sessions, quizzes
 from ..answers import clean_answers
 from ..consent import ConsentState, current_state, record_decision
 from ..db import transaction
-from ..explainer import Explainer, merchant_explainer
+from ..explainer import Explainer, merchant_explainer, stale_purposes
 from ..i18n import current_locale
 from ..models import Merchant
 from ..quiz_flow import (
@@ -31,7 +31,7 @@ from ..security import safe_url
 from ..subjects import Subject, issue_token
 from . import page
 from .channel import channel_name, notify, partner_site
-from .forms import ConsentForm, asked_questions, section_form
+from .forms import ConsentForm, ReconsentForm, asked_questions, section_form
 from .state import QuizProgress, in_widget, load_progress, save_progress
 from .widget import announce_completed, announce_step, start_run
 
@@ -112,6 +112,8 @@ def section(slug: str, section_id: str) -> ResponseReturnValue:
     if allowed is None:
         return _to_explainer(slug)
     progress, consent = allowed
+    if stale_purposes(merchant, consent):
+        return redirect(url_for(".reconsent", slug=slug))
     quiz = quizzes.live_quiz(merchant).localized(current_locale())
     current = quiz.section(section_id)
     if current is None:
@@ -207,6 +209,8 @@ def results(slug: str) -> ResponseReturnValue:
     if allowed is None:
         return _to_explainer(slug)
     progress, consent = allowed
+    if stale_purposes(merchant, consent):
+        return redirect(url_for(".reconsent", slug=slug))
     quiz = quizzes.live_quiz(merchant)
     answers = known_answers(quiz, progress.answers)
     missing = first_incomplete(quiz, answers)
@@ -234,6 +238,32 @@ def results(slug: str) -> ResponseReturnValue:
         consent=consent,
         privacy_token=progress.token,
     )
+
+
+@page("/m/<slug>/consent/again", methods=["GET", "POST"])
+def reconsent(slug: str) -> ResponseReturnValue:
+    """Ask again, for just the purposes whose text changed since the shopper allowed them."""
+    merchant = merchants.get_or_404(slug)
+    allowed = _consented(merchant)
+    if allowed is None:
+        return _to_explainer(slug)
+    progress, consent = allowed
+    stale = stale_purposes(merchant, consent)
+    quiz = quizzes.live_quiz(merchant)
+    following = first_incomplete(quiz, known_answers(quiz, progress.answers))
+    onward = url_for(".section", slug=slug, section_id=following.id) if following else url_for(".results", slug=slug)
+    if not stale:
+        return redirect(onward)
+    explainer = _explainer(merchant)
+    form = ReconsentForm()
+    if form.validate_on_submit():
+        purposes = {**consent.purposes, **{key: bool(form[key].data) for key in stale}}
+        with transaction():
+            record_decision(
+                merchant, purposes, explainer, source=channel_name(), subject_id=consent.subject_id, action="change"
+            )
+        return redirect(onward)
+    return render_template("shopper/reconsent.html", merchant=merchant, explainer=explainer, form=form, stale=stale)
 
 
 @page("/m/<slug>/go/<path:product_id>")
