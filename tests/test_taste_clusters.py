@@ -74,3 +74,20 @@ def test_a_cluster_becomes_a_segment_in_the_admin(app: Flask, client: FlaskClien
     assert "2 clusters;" in client.get("/admin/clusters").get_data(as_text=True)
     with app.app_context(), transaction():
         merchants.get_by_slug("demo").taste_clusters = None
+
+
+def test_a_deleted_profile_leaves_the_clusters(app: Flask, client: FlaskClient) -> None:
+    key = demo_key(app)
+    stored_profiles(client)
+    auth = grant(client, profile=True)
+    body = {"answers": full_answers(looking_for="rain jacket", categories=["outerwear"], styles=[])}
+    profile_id = client.post("/api/v1/m/demo/responses", json=body, headers=auth).json["profile_id"]
+    members = {
+        pid for c in client.get("/api/v1/clusters", headers=bearer(key)).json["clusters"] for pid in c["profile_ids"]
+    }
+    assert profile_id in members
+    assert client.delete("/api/v1/me", headers=auth).status_code == 204
+    after = {
+        pid for c in client.get("/api/v1/clusters", headers=bearer(key)).json["clusters"] for pid in c["profile_ids"]
+    }
+    assert profile_id not in after and len(after) == 12
