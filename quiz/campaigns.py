@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from . import segments
 from .answers import AnswerError, clean_answers
 from .db import get_session
-from .models import ConsentRecord, Merchant, Profile, Segment
+from .models import ConsentRecord, Merchant, Profile, Segment, utcnow
 from .quiz_flow import known_answers
 from .quiz_schema import Quiz
 from .quizzes import live_quiz
@@ -33,6 +34,7 @@ CHANNELS: tuple[Channel, ...] = ("email", "sms")
 MAX_PRODUCTS = 10
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+E164 = re.compile(r"^\+[0-9]{7,15}$")
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def _profiles_with_latest_consent(merchant: Merchant) -> Iterator[tuple[Profile,
         sa.select(Profile, ConsentRecord)
         .join(newest, newest.c.subject_id == Profile.subject_id)
         .join(ConsentRecord, ConsentRecord.id == newest.c.id)
-        .where(Profile.merchant_id == merchant.id)
+        .where(Profile.merchant_id == merchant.id, Profile.expires_at > utcnow())  # expired: gone, purged or not
         .order_by(Profile.created_at, Profile.id)
     )
     for row in rows:
@@ -184,7 +186,13 @@ def _cell_value(value: Any) -> str:
 
 
 def neutralise(cell: str) -> str:
-    """Return ``cell`` so that no spreadsheet runs it as a formula."""
+    """Return ``cell`` so that no spreadsheet runs it as a formula.
+
+    A phone number in E.164 form ("+34600123456") is left alone: it is a plain number to a
+    spreadsheet, and campaign tools refuse it with a quote in front.
+    """
+    if E164.match(cell):
+        return cell
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 

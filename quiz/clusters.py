@@ -16,6 +16,7 @@ from .quizzes import live_quiz
 from .search import recommender_for
 
 MAX_CLUSTERS = 8
+MIN_PROFILES = 4
 LABEL_PRODUCTS = 20  # products nearest a centroid that name its categories
 TYPICAL_SHARE = 0.4  # an answer is typical of a cluster when at least this share gave it, more than overall
 
@@ -30,6 +31,7 @@ class TasteCluster:
     categories: list[str]
     typical: list[tuple[str, str, float]]  # (question, answer, share of the cluster)
     profile_ids: list[str] = field(repr=False)
+    centroid: list[float] = field(repr=False, default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,13 @@ def assignments(merchant: Merchant) -> tuple[dict[str, int], np.ndarray | None, 
         )
         .all()
     )
-    if not rows:
+    decoded = [(pid, np.frombuffer(blob, dtype=np.float32)) for pid, blob in rows]
+    # Vectors from an earlier model have another length: cluster those of the current one only.
+    size = Counter(len(v) for _, v in decoded).most_common(1)[0][0] if decoded else 0
+    rows = [(pid, v) for pid, v in decoded if len(v) == size]
+    if len(rows) < MIN_PROFILES:
         return {}, None, None
-    vectors = np.stack([np.frombuffer(blob, dtype=np.float32) for _, blob in rows])
+    vectors = np.stack([v for _, v in rows])
     vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     found = cluster(vectors, k=merchant.taste_clusters, k_max=MAX_CLUSTERS)
     if found is None:
@@ -81,7 +87,8 @@ def taste_clusters(merchant: Merchant) -> TasteReport:
             continue
         answers = [profiles[pid].answers or {} for pid in ids if pid in profiles]
         typical = _typical(merchant, answers, everyone)
-        clusters.append(TasteCluster(index, len(ids), len(ids) / total, _categories(merchant, centroid), typical, ids))
+        categories = _categories(merchant, centroid)
+        clusters.append(TasteCluster(index, len(ids), len(ids) / total, categories, typical, ids, centroid.tolist()))
     clusters.sort(key=lambda c: -c.size)
     return TasteReport(clusters, score, merchant.taste_clusters is not None)
 

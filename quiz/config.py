@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "WIDGET_STATE_MAX_AGE": 12 * 3600,  # seconds a widget page's signed state and form tokens stay valid
     "EMAIL_CONFIRM_MAX_AGE": 7 * 24 * 3600,  # seconds a double opt-in link works
     "MAIL_FROM": "Attune <no-reply@attune.invalid>",
+    "PUBLIC_URL": None,  # e.g. https://quiz.shop.example: links in emails; unset, the request's host (set it!)
     "SMTP_HOST": None,  # unset: mail goes to INSTANCE/outbox/ (listed in the admin)
     "SMTP_PORT": 587,
     "SMTP_USERNAME": None,

@@ -5,11 +5,13 @@ replaces the one before, and confirming uses it up.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Literal, TypeGuard
 
-from flask import current_app, url_for
+import sqlalchemy as sa
+from flask import current_app, request, url_for
 from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -19,6 +21,7 @@ from .db import get_session, transaction
 from .models import Merchant, Profile, utcnow
 
 Outcome = Literal["confirmed", "already", "expired", "invalid"]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def request_confirmation(merchant: Merchant, profile: Profile, locale: str) -> N
         profile.email_confirm_nonce = secrets.token_hex(16)
         token = _signer().dumps({"p": profile.id, "n": profile.email_confirm_nonce})
         address = str(profile.email)
-    link = url_for("shopper.confirm_email", token=token, lang=locale, _external=True)
+    link = public_url(url_for("shopper.confirm_email", token=token, lang=locale))
     with force_locale(locale):
         subject = gettext("Please confirm your email for %(shop)s", shop=merchant.name)
         body = gettext(
@@ -66,7 +69,10 @@ def request_confirmation(merchant: Merchant, profile: Profile, locale: str) -> N
             shop=merchant.name,
             link=link,
         )
-    mailer.send(address, subject, body, merchant.slug)
+    try:
+        mailer.send(address, subject, body, merchant.slug)
+    except Exception:  # the answers are saved; the shopper can ask for a new link from the page
+        logger.exception("could not send the confirmation email of profile %s", profile.id)
 
 
 def read_link(token: str) -> tuple[Outcome | None, Profile | None]:
@@ -81,8 +87,8 @@ def read_link(token: str) -> tuple[Outcome | None, Profile | None]:
     profile = get_session().get(Profile, data.get("p")) if isinstance(data, dict) else None
     if profile is None:
         return "invalid", None
-    if problem is None and profile.email_confirm_nonce != data.get("n"):
-        problem = "already" if profile.email_confirmed_at else "invalid"
+    if profile.email_confirm_nonce != data.get("n"):  # replaced by a newer link, or used
+        return ("already" if profile.email_confirmed_at else "invalid"), profile
     return problem, profile
 
 
@@ -92,6 +98,20 @@ def confirm(token: str) -> Confirmation:
     if problem is not None or profile is None:
         return Confirmation(problem or "invalid", profile)
     with transaction():
-        profile.email_confirmed_at = utcnow()
-        profile.email_confirm_nonce = None
+        # Only while this link is still the profile's: a new address in between is not confirmed by it.
+        result = get_session().execute(
+            sa.update(Profile)
+            .where(Profile.id == profile.id, Profile.email_confirm_nonce == profile.email_confirm_nonce)
+            .values(email_confirmed_at=utcnow(), email_confirm_nonce=None)
+            .execution_options(synchronize_session=False)
+        )
+    if not getattr(result, "rowcount", 0):
+        return Confirmation("invalid", profile)
+    get_session().refresh(profile)
     return Confirmation("confirmed", profile)
+
+
+def public_url(path: str) -> str:
+    """Return an absolute link for a message: on ``PUBLIC_URL`` when set (never on a request's Host header)."""
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    return base.rstrip("/") + path

@@ -51,7 +51,7 @@ def send(to: str, subject: str, body: str, merchant_slug: str) -> None:
 
 def _send_smtp(message: EmailMessage) -> None:
     config = current_app.config
-    with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 587), timeout=20) as smtp:
+    with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 587), timeout=10) as smtp:
         if config.get("SMTP_STARTTLS", True):
             smtp.starttls()
         if config.get("SMTP_USERNAME"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,13 +62,19 @@ def save_response(
         profile.email_confirmed_at = None  # a new address is confirmed again (double opt-in)
         profile.email_confirm_nonce = None
     profile.email = address
-    profile.phone = phone if phone and consent.allows("sms") else None
+    profile.phone = phone_number(phone) if phone and consent.allows("sms") else None
     profile.preference_embedding = _updated_embedding(profile, vector)
     profile.consent_record_id = consent.record_id
     profile.last_seen_at = now
     profile.expires_at = now + dt.timedelta(days=DAYS_PER_MONTH * merchant.retention_months)
     get_session().flush()
     return profile
+
+
+def phone_number(text: str) -> str:
+    """Return a phone number as campaign tools import it: "+34 600-123 456" -> "+34600123456"."""
+    digits = re.sub(r"\D", "", text)
+    return "+" + digits if text.strip().startswith("+") else digits
 
 
 def get_by_id(merchant: Merchant, profile_id: str) -> Profile | None:
@@ -198,8 +205,11 @@ def change_consents(
         _delete_profile(merchant.id, subject_id)
     if not merged["recommendations"]:
         quiz_sessions.forget(merchant.id, subject_id)
-    elif not merged["email"] and (profile := get_profile(merchant.id, subject_id)) is not None:
-        profile.email = None
+    profile = get_profile(merchant.id, subject_id)
+    if profile is not None and not merged["email"]:
+        profile.email, profile.email_confirmed_at, profile.email_confirm_nonce = None, None, None
+    if profile is not None and not merged["sms"]:
+        profile.phone = None  # kept only with sms consent
     get_session().flush()
     return ConsentState(record.id, subject_id, merged, record.explainer_version)
 

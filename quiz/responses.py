@@ -21,6 +21,8 @@ from .quiz_schema import Quiz
 from .recommendations import RecommendationResult, recommend
 from .search import recommender_for
 
+CONTACT_ROLES = ("email", "phone")
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -50,7 +52,7 @@ def submit(
             merchant,
             consent,
             quiz.version,
-            answers,
+            kept_answers(quiz, answers),
             result.vector,
             first_name=first_name,
             email=email,
@@ -87,7 +89,7 @@ def store_profile(
             merchant,
             consent,
             quiz.version,
-            answers,
+            kept_answers(quiz, answers),
             vector,
             first_name=_answer_with_role(quiz, answers, "first_name"),
             email=_answer_with_role(quiz, answers, "email"),
@@ -98,6 +100,12 @@ def store_profile(
     if needs_confirmation(profile):
         request_confirmation(merchant, profile, current_locale())
     return profile.id if profile else None
+
+
+def kept_answers(quiz: Quiz, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the answers a profile keeps: all but email and phone, which have consent-checked fields."""
+    contact = {q.id for q in quiz.questions() if q.role in CONTACT_ROLES}
+    return {qid: value for qid, value in answers.items() if qid not in contact}
 
 
 def _announce(merchant: Merchant, quiz: Quiz, profile_id: str | None) -> None:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from flask import Flask
 
 from .db import transaction
+from .mailer import outbox_dir
 from .profiles import purge_expired
 from .quiz_sessions import purge_stale
 
 logger = logging.getLogger(__name__)
 EXTENSION = "attune.retention"
 DAY = 24 * 3600.0
+OUTBOX_KEEP_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -23,12 +26,26 @@ class Purged:
 
     profiles: int
     saved_quizzes: int
+    messages: int = 0
 
 
 def purge() -> Purged:
-    """Delete expired profiles and saved quizzes left too long, in one transaction."""
+    """Delete expired profiles, saved quizzes left too long and old outbox messages."""
     with transaction():
-        return Purged(purge_expired(), purge_stale())
+        profiles, saved = purge_expired(), purge_stale()
+    return Purged(profiles, saved, purge_outbox())
+
+
+def purge_outbox(now: float | None = None) -> int:
+    """Delete outbox messages older than ``OUTBOX_KEEP_DAYS``: they hold shoppers' addresses."""
+    folder = outbox_dir()
+    if not folder.is_dir():
+        return 0
+    cutoff = (now or time.time()) - OUTBOX_KEEP_DAYS * DAY
+    old = [path for path in folder.glob("*.eml") if path.stat().st_mtime < cutoff]
+    for path in old:
+        path.unlink(missing_ok=True)
+    return len(old)
 
 
 class DailyPurge:

@@ -7,7 +7,7 @@ Rules (see docs/segments.md)::
     {kind: consent, purpose: email}                          # the purpose is allowed now
     {kind: last_seen, within_days: 30}                       # seen in the last N days
     {kind: intent_shift}                                     # their intent shifted at least once
-    {kind: cluster, cluster: 2}                              # in this taste cluster (see quiz.clusters)
+    {kind: cluster, centroid: [...]}                         # in the taste cluster nearest this centre
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -41,7 +42,8 @@ class RuleSchema(Schema):
     max = fields.Float(allow_none=True)
     purpose = fields.String(validate=validate.OneOf(PURPOSES))
     within_days = fields.Integer(validate=validate.Range(1, 3650))
-    cluster = fields.Integer(validate=validate.Range(0, MAX_CLUSTERS - 1))
+    cluster = fields.Integer(validate=validate.Range(0, MAX_CLUSTERS - 1))  # its number when saved (a label)
+    centroid = fields.List(fields.Float(), validate=validate.Length(1, 4096))
 
     @validates_schema
     def check_kind(self, data: dict[str, Any], **_: Any) -> None:
@@ -50,7 +52,7 @@ class RuleSchema(Schema):
             "answer": ("question", "values"),
             "consent": ("purpose",),
             "last_seen": ("within_days",),
-            "cluster": ("cluster",),
+            "cluster": ("centroid",),
         }
         missing = [name for name in needs.get(str(kind), ()) if name not in data]
         if missing:
@@ -106,8 +108,25 @@ def members(merchant: Merchant, rules: Sequence[Mapping[str, Any]]) -> list[Prof
     now = utcnow()
     quiz = live_quiz(merchant)
     budget_ids = [q.id for q in quiz.questions() if q.role == "budget"]
-    by_cluster = assignments(merchant)[0] if any(r["kind"] == "cluster" for r in rules) else {}
+    by_cluster: Mapping[str, int] = {}
+    if any(r["kind"] == "cluster" for r in rules):
+        by_cluster, centroids, _ = assignments(merchant)
+        rules = [_resolved(r, centroids) for r in rules]
     return [m.profile for m in _candidates(merchant, by_cluster) if all(_meets(m, r, now, budget_ids) for r in rules)]
+
+
+def _resolved(rule: Mapping[str, Any], centroids: np.ndarray | None) -> Mapping[str, Any]:
+    """Return a cluster rule pointing at today's cluster nearest its saved centre (None: no such cluster).
+
+    Clusters are formed again as profiles change and their numbers move; the centre a segment
+    was saved with finds the same group of tastes.
+    """
+    if rule["kind"] != "cluster":
+        return rule
+    saved = np.asarray(rule["centroid"], dtype=np.float32)
+    if centroids is None or centroids.shape[1] != len(saved):
+        return {**rule, "index": None}
+    return {**rule, "index": int(np.argmax(centroids @ saved))}
 
 
 def _candidates(merchant: Merchant, by_cluster: Mapping[str, int]) -> Iterable[Member]:
@@ -125,7 +144,9 @@ def _candidates(merchant: Merchant, by_cluster: Mapping[str, int]) -> Iterable[M
     )
     shifted = set(session.scalars(sa.select(IntentShift.profile_id).where(IntentShift.merchant_id == merchant.id)))
     profiles = session.scalars(
-        sa.select(Profile).where(Profile.merchant_id == merchant.id).order_by(Profile.last_seen_at.desc())
+        sa.select(Profile)
+        .where(Profile.merchant_id == merchant.id, Profile.expires_at > utcnow())
+        .order_by(Profile.last_seen_at.desc())
     )
     for profile in profiles:
         yield Member(profile, purposes.get(profile.subject_id) or {}, profile.id in shifted, by_cluster.get(profile.id))
@@ -148,7 +169,7 @@ def _meets(member: Member, rule: Mapping[str, Any], now: dt.datetime, budget_ids
             seen = seen.replace(tzinfo=dt.UTC)
         return now - seen <= dt.timedelta(days=rule["within_days"])
     if kind == "cluster":
-        return member.cluster == rule["cluster"]
+        return rule.get("index") is not None and member.cluster == rule["index"]
     return member.shifted  # intent_shift
 
 
@@ -156,7 +177,10 @@ def _overlaps(answer: Any, low: float | None, high: float | None) -> bool:
     """Return whether a budget answer [a, b] overlaps the range [low, high] (either end open)."""
     if not (isinstance(answer, list) and len(answer) == 2):
         return False
-    a, b = float(answer[0]), float(answer[1])
+    try:
+        a, b = float(answer[0]), float(answer[1])
+    except (TypeError, ValueError):
+        return False  # an answer to an older quiz: not a budget we can compare
     return (high is None or a <= high) and (low is None or b >= low)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import secrets
@@ -39,7 +40,18 @@ logger = logging.getLogger(__name__)
 EVENTS = ("quiz.completed", "consent.changed")
 EXTENSION = "attune.webhooks"
 SIGNATURE_TOLERANCE = 300  # seconds a receiver should accept a signature for
+CLAIM_SECONDS = 60  # a delivery being sent is not due for others for this long
 MAX_WEBHOOKS = 10
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Treat a redirect as the answer: events go to the registered URL only."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 class WebhookError(ValueError):
@@ -71,8 +83,10 @@ def verify(secret: str, body: bytes, header: str, now: float | None = None) -> b
 
 def register(merchant: Merchant, url: str) -> Webhook:
     """Register a URL (call inside a transaction); its secret is generated here."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    url = url.strip()
+    parts = urlsplit(url)
+    plain = url.isascii() and url.isprintable() and " " not in url
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or not plain:
         raise WebhookError("Give an http(s) URL, such as https://shop.example/attune-events.")
     session = get_session()
     existing = session.scalar(sa.select(sa.func.count()).select_from(Webhook).where(Webhook.merchant_id == merchant.id))
@@ -144,9 +158,37 @@ def deliver_due(now: dt.datetime | None = None) -> int:
         )
         .all()
     )
+    attempted = 0
     for delivery in due:
-        _attempt(delivery)
-    return len(due)
+        if not _claim(delivery, moment):
+            continue  # another process took it
+        attempted += 1
+        try:
+            _attempt(delivery)
+        except Exception:  # whatever one receiver does must not stop the others
+            logger.exception("webhook delivery %s failed unexpectedly", delivery.id)
+            _record(delivery, None, "delivery failed unexpectedly")
+    return attempted
+
+
+def _claim(delivery: WebhookDelivery, moment: dt.datetime) -> bool:
+    """Take a due delivery for this process: push its next attempt a minute ahead, if still due.
+
+    Another worker process sees it as not due and leaves it; should this process die while
+    sending, the delivery is due again a minute later.
+    """
+    with transaction():
+        result = get_session().execute(
+            sa.update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id == delivery.id,
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at <= moment,
+            )
+            .values(next_attempt_at=moment + dt.timedelta(seconds=CLAIM_SECONDS))
+            .execution_options(synchronize_session=False)
+        )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _attempt(delivery: WebhookDelivery) -> None:
@@ -166,15 +208,20 @@ def _attempt(delivery: WebhookDelivery) -> None:
             "Attune-Signature": sign(hook.secret, body, int(time.time())),
         },
     )
-    config = current_app.config
     status, error = None, None
     try:
-        with urllib.request.urlopen(request, timeout=config["WEBHOOK_TIMEOUT"]) as response:  # noqa: S310 (http(s) only)
+        with _OPENER.open(request, timeout=current_app.config["WEBHOOK_TIMEOUT"]) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
         status, error = exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+    except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as exc:
         error = str(getattr(exc, "reason", exc))[:500]
+    _record(delivery, status, error)
+
+
+def _record(delivery: WebhookDelivery, status: int | None, error: str | None) -> None:
+    """Write an attempt's outcome: delivered, failed for good, or due again after a pause."""
+    config = current_app.config
     with transaction():
         delivery = get_session().merge(delivery)
         delivery.attempts += 1

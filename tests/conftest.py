@@ -69,6 +69,7 @@ def make_app(database_url: str, instance_path: Path, **overrides: Any) -> Flask:
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": SECRET,
         "PASSWORD_HASH_METHOD": FAST_HASH,
+        "PUBLIC_URL": "http://localhost",
         **overrides,
     }
     return create_app(config)

@@ -98,6 +98,36 @@ def test_an_address_is_exported_only_after_its_owner_confirms_it(app: Flask, cli
     assert "already confirmed" in client.get(link).get_data(as_text=True), "a link works once"
 
 
+def test_links_in_mail_use_the_public_url_not_the_request_host(app: Flask, client: FlaskClient, outbox: Path) -> None:
+    auth = grant(client, **EVERYTHING)
+    body = {"answers": full_answers(), "email": "host@example.com"}
+    client.post("/api/v1/m/demo/responses", json=body, headers={**auth, "Host": "evil.example"})
+    newest = sorted(outbox.glob("*.eml"))[-1].read_bytes()
+    assert b"evil.example" not in newest and b"http://localhost/confirm/" in newest
+
+
+def test_contact_answers_stay_out_of_answers_and_exports(app: Flask, client: FlaskClient, shop: Any) -> None:
+    definition = quizzes.default_definition()
+    definition["sections"][0]["questions"] += [
+        {"id": "mail", "type": "text", "label": "Email", "role": "email", "max_length": 200},
+        {"id": "mobile", "type": "text", "label": "Mobile", "role": "phone", "max_length": 30},
+    ]
+    with app.app_context(), transaction():
+        quizzes.publish(merchants.get_by_slug("demo"), definition)
+    auth = grant(client, profile=True, email=False, sms=True)
+    answers = full_answers(mail="secret@example.com", mobile="+34 600 111 222")
+    profile_id = client.post("/api/v1/m/demo/responses", json={"answers": answers}, headers=auth).json["profile_id"]
+    key = demo_key(app)
+    stored = client.get(f"/api/v1/profiles/{profile_id}", headers=bearer(key)).json
+    assert "mail" not in stored["answers"] and "mobile" not in stored["answers"]
+    assert stored["email"] is None and stored["phone"] == "+34600111222", "email refused, sms allowed"
+    (row,) = export(client, key, channel="sms", products=0)
+    assert row["Phone Number"] == "+34600111222", "an E.164 number is left as it is: it cannot run"
+    assert "secret@example.com" not in json.dumps(row)
+    client.patch("/api/v1/me/consents", json={"purposes": {"sms": False}}, headers=auth)
+    assert client.get(f"/api/v1/profiles/{profile_id}", headers=bearer(key)).json["phone"] is None
+
+
 def test_a_new_address_or_link_replaces_the_old_one_and_links_expire(
     app: Flask, client: FlaskClient, outbox: Path
 ) -> None:
@@ -164,12 +194,12 @@ def test_sms_exports_take_phone_numbers_only_with_sms_consent(app: Flask, client
     body = {"answers": full_answers(mobile="+34 600 999 999")}
     assert client.post("/api/v1/m/campaigner/responses", json=body, headers=no_sms).status_code == 201
     rows = export(client, shop.api_key, channel="sms", products=2)
-    assert [r["Phone Number"] for r in rows] == ["'+34 600 123 456"], "sms consent only; the + is neutralised"
+    assert [r["Phone Number"] for r in rows] == ["+34600123456"], "sms consent only, in E.164 form"
     assert "product_2_title" in rows[0] and "product_3_title" not in rows[0]
 
 
 def test_cells_that_a_spreadsheet_would_run_are_neutralised(app: Flask, client: FlaskClient, outbox: Path) -> None:
-    for cell in ('=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx"):
+    for cell in ('=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "+1234567+A1", "+34 600 123 456"):
         assert neutralise(cell) == "'" + cell
     assert neutralise("Ada") == "Ada" and neutralise("") == ""
     key = demo_key(app)

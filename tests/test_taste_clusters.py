@@ -68,7 +68,14 @@ def test_a_cluster_becomes_a_segment_in_the_admin(app: Flask, client: FlaskClien
     assert saved.status_code == 302
     segment_id = saved.headers["Location"].rsplit("/", 1)[1]
     one = client.get(f"/api/v1/segments/{segment_id}", headers=bearer(demo_key(app))).json
-    assert one["count"] == 4 and one["rules"] == [{"kind": "cluster", "cluster": int(index)}]
+    assert one["count"] == 4 and one["rules"][0]["kind"] == "cluster" and len(one["rules"][0]["centroid"]) == 384
+    members = set(one["profile_ids"])
+    for need in ("rain jacket for the city", "yoga mat", "camping tent"):  # new profiles renumber clusters
+        auth = grant(client, profile=True)
+        body = {"answers": full_answers(looking_for=need, styles=[])}
+        client.post("/api/v1/m/demo/responses", json=body, headers=auth)
+    again = client.get(f"/api/v1/segments/{segment_id}", headers=bearer(demo_key(app))).json
+    assert members <= set(again["profile_ids"]) and again["count"] == 5, "the segment keeps its taste"
     setting = client.post("/admin/clusters", data={"csrf_token": csrf_token(page), "k": "2"})
     assert setting.status_code == 302
     assert "2 clusters;" in client.get("/admin/clusters").get_data(as_text=True)

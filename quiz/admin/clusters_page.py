@@ -44,7 +44,8 @@ def cluster_segment(index: int) -> ResponseReturnValue:
     name = f"Taste cluster {index + 1}: " + (", ".join(found.categories) or "mixed")
     try:
         with transaction():
-            segment = segments.save(merchant, {"name": name[:120], "rules": [{"kind": "cluster", "cluster": index}]})
+            rule = {"kind": "cluster", "cluster": index, "centroid": [round(float(x), 6) for x in found.centroid]}
+            segment = segments.save(merchant, {"name": name[:120], "rules": [rule]})
     except ValidationError:
         flash(f"A segment called {name!r} exists already.")
         return redirect(url_for("admin.taste_clusters"))
