@@ -173,7 +173,7 @@ def test_the_admin_writes_segments_with_counts_and_browses_profiles(app: Flask, 
     segment_id = saved.headers["Location"].rsplit("/", 1)[1]
 
     listing = client.get(f"/admin/profiles?segment={segment_id}").get_data(as_text=True)
-    assert "2 profiles in DE." in listing and "Ada" in listing and "Bo" not in listing
+    assert "2 profiles in DE." in listing and "<td>Ada</td>" in listing and "<td>Bo</td>" not in listing
     found = client.get("/admin/profiles?q=bo").get_data(as_text=True)
     assert "1 profile." in found and ">Bo<" in found
     profile_id = re.search(r"/admin/profiles/([0-9a-f]+)", found).group(1)
