@@ -64,7 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         search.warm_up(app, app.config["DEMO_MERCHANT"])
         jobs.start(app)
         retention.start(app)  # the embedded default purges expired data daily by itself
-        webhooks.deliverer().wake()  # and retries webhook deliveries left pending
+        webhooks.start(app)  # and sends webhook deliveries left pending
     return app
 
 

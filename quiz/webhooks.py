@@ -280,6 +280,12 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = Deliverer(app)
 
 
+def start(app: Flask) -> None:
+    """Start sending deliveries left pending (a serving process), not only at the next event."""
+    found: Deliverer = app.extensions[EXTENSION]
+    found.wake()
+
+
 def deliverer() -> Deliverer:
     """Return the app's deliverer."""
     found: Deliverer = current_app.extensions[EXTENSION]
