@@ -17,12 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import sqlalchemy as sa
-
 from . import segments
 from .answers import AnswerError, clean_answers
 from .db import get_session
-from .models import ConsentRecord, Merchant, Profile, Segment, utcnow
+from .models import ConsentRecord, Merchant, Profile, Segment
+from .profiles import live_with_consent
 from .quiz_flow import known_answers
 from .quiz_schema import Quiz
 from .quizzes import live_quiz
@@ -73,21 +72,8 @@ def _address(profile: Profile, channel: Channel) -> str | None:
 
 
 def _profiles_with_latest_consent(merchant: Merchant) -> Iterator[tuple[Profile, ConsentRecord]]:
-    """Yield every profile with the newest decision of its subject (the one in force)."""
-    newest = (
-        sa.select(ConsentRecord.subject_id, sa.func.max(ConsentRecord.id).label("id"))
-        .where(ConsentRecord.merchant_id == merchant.id)
-        .group_by(ConsentRecord.subject_id)
-        .subquery()
-    )
-    rows = get_session().execute(
-        sa.select(Profile, ConsentRecord)
-        .join(newest, newest.c.subject_id == Profile.subject_id)
-        .join(ConsentRecord, ConsentRecord.id == newest.c.id)
-        .where(Profile.merchant_id == merchant.id, Profile.expires_at > utcnow())  # expired: gone, purged or not
-        .order_by(Profile.created_at, Profile.id)
-    )
-    for row in rows:
+    """Yield every live profile with its decision in force, oldest profile first."""
+    for row in get_session().execute(live_with_consent(merchant).order_by(Profile.created_at, Profile.id)):
         yield row[0], row[1]
 
 

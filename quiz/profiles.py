@@ -16,7 +16,7 @@ from . import quiz_sessions
 from .consent import ConsentState, current_state, history, normalise, record_decision
 from .db import get_session
 from .explainer import Explainer
-from .models import IntentShift, Merchant, Profile, utcnow
+from .models import ConsentRecord, IntentShift, Merchant, Profile, utcnow
 
 DAYS_PER_MONTH = 30.44
 # A returning shopper's new answers count this much against the stored preferences.
@@ -69,6 +69,25 @@ def save_response(
     profile.expires_at = now + dt.timedelta(days=DAYS_PER_MONTH * merchant.retention_months)
     get_session().flush()
     return profile
+
+
+def live_with_consent(merchant: Merchant) -> sa.Select[tuple[Profile, ConsentRecord]]:
+    """Return a query of the merchant's unexpired profiles, each with its subject's decision in force.
+
+    Expired profiles are left out even before the purge deletes them; callers choose the order.
+    """
+    newest = (
+        sa.select(ConsentRecord.subject_id, sa.func.max(ConsentRecord.id).label("id"))
+        .where(ConsentRecord.merchant_id == merchant.id)
+        .group_by(ConsentRecord.subject_id)
+        .subquery()
+    )
+    return (
+        sa.select(Profile, ConsentRecord)
+        .join(newest, newest.c.subject_id == Profile.subject_id)
+        .join(ConsentRecord, ConsentRecord.id == newest.c.id)
+        .where(Profile.merchant_id == merchant.id, Profile.expires_at > utcnow())
+    )
 
 
 def phone_number(text: str) -> str:

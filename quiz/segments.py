@@ -24,7 +24,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from .clusters import MAX_CLUSTERS, assignments
 from .db import get_session
 from .explainer import PURPOSES
-from .models import ConsentRecord, IntentShift, Merchant, Profile, Segment, utcnow
+from .models import IntentShift, Merchant, Profile, Segment, utcnow
+from .profiles import live_with_consent
 from .quiz_schema import Quiz, flatten_errors
 from .quizzes import live_quiz
 
@@ -131,25 +132,10 @@ def _resolved(rule: Mapping[str, Any], centroids: np.ndarray | None) -> Mapping[
 
 def _candidates(merchant: Merchant, by_cluster: Mapping[str, int]) -> Iterable[Member]:
     session = get_session()
-    newest = (
-        sa.select(ConsentRecord.subject_id, sa.func.max(ConsentRecord.id).label("id"))
-        .where(ConsentRecord.merchant_id == merchant.id)
-        .group_by(ConsentRecord.subject_id)
-        .subquery()
-    )
-    purposes = dict(
-        session.execute(
-            sa.select(ConsentRecord.subject_id, ConsentRecord.purposes).join(newest, newest.c.id == ConsentRecord.id)
-        ).all()
-    )
     shifted = set(session.scalars(sa.select(IntentShift.profile_id).where(IntentShift.merchant_id == merchant.id)))
-    profiles = session.scalars(
-        sa.select(Profile)
-        .where(Profile.merchant_id == merchant.id, Profile.expires_at > utcnow())
-        .order_by(Profile.last_seen_at.desc())
-    )
-    for profile in profiles:
-        yield Member(profile, purposes.get(profile.subject_id) or {}, profile.id in shifted, by_cluster.get(profile.id))
+    rows = session.execute(live_with_consent(merchant).order_by(Profile.last_seen_at.desc()))
+    for profile, consent in rows:
+        yield Member(profile, consent.purposes or {}, profile.id in shifted, by_cluster.get(profile.id))
 
 
 def _meets(member: Member, rule: Mapping[str, Any], now: dt.datetime, budget_ids: Sequence[str]) -> bool:
