@@ -8,7 +8,6 @@ catalog to the next (an exact index builds in well under a second at 50,000 prod
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Sequence
@@ -19,7 +18,7 @@ from typing import Literal
 import numpy as np
 import sqlalchemy as sa
 
-from recommender import IndexStore, ProductRecord, item_document
+from recommender import IndexStore, ProductRecord, document_hash, item_document
 
 from .db import get_session
 from .models import Merchant, Product
@@ -71,7 +70,7 @@ def plan_sync(
 ) -> SyncPlan:
     """Return what syncing ``records`` involves; reads only."""
     documents = [item_document(r.as_item()) for r in records]
-    hashes = [hashlib.sha256(d.encode("utf-8")).hexdigest() for d in documents]
+    hashes = [document_hash(d) for d in documents]
     rows = get_session().execute(
         sa.select(Product.external_id, Product.content_hash).where(
             Product.merchant_id == merchant.id, Product.embedding.is_not(None)

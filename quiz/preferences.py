@@ -17,6 +17,7 @@ def build_preferences(quiz: Quiz, answers: Mapping[str, Any]) -> Preferences:
     """Return the preference query, filters and boosts expressed by ``answers``."""
     parts: list[QueryPart] = []
     words: list[str] = []
+    typed: list[str] = []
     categories: set[str] = set()
     excluded: set[str] = set()
     boosts: list[Boost] = []
@@ -36,6 +37,7 @@ def build_preferences(quiz: Quiz, answers: Mapping[str, Any]) -> Preferences:
                 continue
             parts.append(QueryPart(value, question.query_weight, cacheable=False))
             words.extend(keywords(value))
+            typed.append(value)
         else:
             question_bands: list[PriceRange] = []
             for option in _chosen_options(question, value):
@@ -64,6 +66,7 @@ def build_preferences(quiz: Quiz, answers: Mapping[str, Any]) -> Preferences:
         attribute_filters=tuple((name, frozenset(values)) for name, values in filters.items()),
         pinned=tuple(pinned),
         excluded_items=frozenset(excluded_items),
+        search_text=" ".join(t for t in typed if t.strip()),
     )
 
 

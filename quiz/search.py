@@ -82,7 +82,7 @@ def _load_catalog(merchant_id: int, version: str) -> CatalogIndex:
     products = get_session().scalars(sa.select(Product).where(Product.merchant_id == merchant_id))
     items = {p.id: to_item(p) for p in products}
     logger.info("loaded index %s of merchant %d (%d vectors)", version, merchant_id, len(vectors))
-    return CatalogIndex(vectors=vectors, items=items, version=version)
+    return CatalogIndex.build(vectors, items, version)
 
 
 def to_item(product: Product) -> CatalogItem:

@@ -5,6 +5,7 @@ Usable from a notebook::
     from recommender import Embedder, IndexStore, CatalogIndex, Recommender
 """
 
+from .catalog_index import CatalogIndex
 from .domain import (
     NO_DIVERSITY,
     Boost,
@@ -20,8 +21,8 @@ from .domain import (
 from .embedder import Embedder, default_model_path
 from .errors import IndexLoadError, ModelLoadError, RecommenderError
 from .index_store import IndexStore, Manifest, VectorIndex
-from .recommend import CatalogIndex, Recommender
-from .text import item_document, keywords
+from .recommend import Recommender
+from .text import document_hash, item_document, keywords
 
 __all__ = [
     "Boost",
@@ -44,6 +45,7 @@ __all__ = [
     "RecommenderError",
     "VectorIndex",
     "default_model_path",
+    "document_hash",
     "item_document",
     "keywords",
 ]

@@ -94,6 +94,8 @@ class Preferences:
     attribute_filters: tuple[tuple[str, frozenset[str]], ...] = ()
     pinned: tuple[str, ...] = ()  # external ids always shown first (the merchant's picks)
     excluded_items: frozenset[str] = frozenset()  # external ids never shown
+    # What the shopper typed, for exact-word matching; never option labels or filter values.
+    search_text: str = ""
 
 
 ReasonKind = Literal[

@@ -61,6 +61,13 @@ class VectorIndex:
         """Return the stored vector of one item."""
         return np.asarray(self._index.reconstruct(int(item_id)), dtype=np.float32)
 
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(ids, vectors)`` of every item, in the order they were added."""
+        import faiss
+
+        ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        return ids, np.asarray(self._index.index.reconstruct_n(0, self._index.ntotal), dtype=np.float32)
+
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(ids, scores)`` of the ``k`` nearest items, best first."""
         k = min(k, len(self))

@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Collection
+from dataclasses import replace
 
 import numpy as np
 
+from .catalog_index import CatalogIndex
 from .diversity import Candidate, diversify
-from .domain import CatalogItem, Diversity, Preferences, Reason, Recommendation
+from .domain import Diversity, Preferences, Reason, Recommendation
 from .embedder import Embedder
-from .index_store import VectorIndex
+from .fusion import hybrid_scores, lexical_weight
+from .lexical import top_rows
 from .ranking import boost, explain, fallback_reasons, passes_filters, query_vector
 
 # How many nearest neighbours to look at per requested item before filtering.
 OVERSAMPLE = 20
 MIN_CANDIDATES = 200
 DEFAULT_DIVERSITY = Diversity()
-
-
-@dataclass(frozen=True)
-class CatalogIndex:
-    """A merchant's searchable catalog: the vector index plus the items it points to."""
-
-    vectors: VectorIndex
-    items: Mapping[int, CatalogItem]
-    version: str
-
-    def ids_of(self, external_ids: Collection[str]) -> set[int]:
-        """Return the item ids of the given external ids (unknown ones are ignored)."""
-        wanted = set(external_ids)
-        return {item.id for item in self.items.values() if item.external_id in wanted}
 
 
 class Recommender:
@@ -93,28 +81,72 @@ class Recommender:
     def _candidates(
         self, vector: np.ndarray | None, prefs: Preferences, wanted: int, exclude: Collection[int]
     ) -> list[Candidate]:
-        """Return the candidates passing ``prefs``' filters, best first; the whole catalog if need be."""
-        total = len(self.catalog.vectors)
+        """Return the best candidates passing ``prefs``' filters; the whole catalog if need be."""
+        total = len(self.catalog.items)
         k = min(total, max(wanted * OVERSAMPLE, MIN_CANDIDATES))
-        ranked = self._rank(vector, prefs, k, exclude)
+        ranked = self._rank(self._scored(vector, prefs.search_text, k), prefs, k, exclude)
         if len(ranked) < wanted and k < total:
             # Filters were strict: look at the whole catalog rather than return too few.
-            ranked = self._rank(vector, prefs, total, exclude)
+            ranked = self._rank(self._scored(vector, prefs.search_text, total), prefs, k, exclude)
         return ranked
 
-    def _rank(self, vector: np.ndarray | None, prefs: Preferences, k: int, exclude: Collection[int]) -> list[Candidate]:
-        """Return the candidates among the ``k`` nearest that pass the filters, best first."""
+    def hybrid_candidates(self, vector: np.ndarray | None, text: str, k: int) -> list[tuple[int, float]]:
+        """Return ``(item id, score)`` of the ``k`` best items for a query vector and its typed text."""
+        ids, scores = self._scored(vector, text, k)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return list(zip(ids[order].tolist(), scores[order].tolist(), strict=True))
+
+    def _scored(self, vector: np.ndarray | None, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return candidate ids and fused scores, unsorted.
+
+        Candidates are the ``k`` nearest by meaning (every item when ``k`` covers the catalog)
+        and the ``k`` best by words; each scores its cosine, its category's cosine and its
+        lexical share weighted by how keyword-like ``text`` is (:mod:`recommender.fusion`).
+        """
+        catalog = self.catalog
         if vector is None:
-            ids = np.fromiter(self.catalog.items.keys(), dtype=np.int64)
-            scores = np.zeros(len(ids), dtype=np.float32)
+            ids = np.fromiter(sorted(catalog.items), dtype=np.int64, count=len(catalog.items))
+            return ids, np.zeros(len(ids), dtype=np.float32)
+        if catalog.dense is not None and k >= len(catalog.dense.ids):
+            ids, cosines = catalog.dense.ids, catalog.dense.cosines(vector)
         else:
-            ids, scores = self.catalog.vectors.search(vector, k)
-        scored: list[Candidate] = []
-        for item_id, similarity in zip(ids.tolist(), scores.tolist(), strict=True):
+            ids, cosines = catalog.vectors.search(vector, k)
+        lexical = catalog.lexical
+        weight = lexical_weight(text) if text and lexical is not None else 0.0
+        shares = None
+        if lexical is not None and weight > 0:
+            all_shares = lexical.normalised_scores(text)
+            extra = np.setdiff1d(lexical.ids[top_rows(all_shares, k)], ids)
+            if len(extra):
+                extra_cosines = np.stack([catalog.vectors.vector(int(i)) for i in extra]) @ vector
+                ids = np.concatenate([ids, extra])
+                cosines = np.concatenate([cosines, extra_cosines.astype(np.float32)])
+            shares = all_shares[lexical.rows_of(ids)]
+        prior = catalog.categories.similarities(vector, ids) if catalog.categories else np.zeros_like(cosines)
+        return ids, hybrid_scores(cosines, prior, shares, weight)
+
+    def _rank(
+        self, scored: tuple[np.ndarray, np.ndarray], prefs: Preferences, k: int, exclude: Collection[int]
+    ) -> list[Candidate]:
+        """Return up to ``k`` scored candidates that pass the filters, with their boosts, best first.
+
+        Array filters (availability, budget, categories, exclusions) drop candidates in bulk;
+        the per-item checks and boosts then run on the ``k`` best survivors only.
+        """
+        ids, scores = scored
+        if self.catalog.arrays is not None:
+            keep = self.catalog.arrays.mask(ids, prefs, exclude)
+            ids, scores = ids[keep], scores[keep]
+        order = np.argsort(-scores, kind="stable")
+        result: list[Candidate] = []
+        for position in order.tolist():
+            item_id = int(ids[position])
             item = self.catalog.items.get(item_id)
             if item is None or item_id in exclude or not passes_filters(item, prefs):
                 continue
             bonus, boost_reasons = boost(item, prefs)
-            scored.append(Candidate(similarity + bonus, item, boost_reasons))
-        scored.sort(key=lambda c: c.score, reverse=True)
-        return scored
+            result.append(Candidate(float(scores[position]) + bonus, item, boost_reasons))
+            if len(result) >= k:
+                break
+        result.sort(key=lambda c: c.score, reverse=True)
+        return result

@@ -1,0 +1,149 @@
+"""Lexical matching: a BM25F index over the fields of product texts, on a sparse matrix.
+
+Each field (title, category, brand, tags, description) contributes its term counts times a
+field weight, and its length times the same weight, so a word in a title counts more than the
+same word deep in a description (the simple BM25F of Robertson, Zaragoza and Taylor, 2004).
+Terms are lower-cased, folded to a crude singular and stripped of stop words, the same rules
+the reasons use to say which typed words an item carries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from .domain import CatalogItem
+from .text import STOPWORDS, stem
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+# Field weights: a title word counts three times a description word.
+FIELD_WEIGHTS: Mapping[str, float] = {"title": 3.0, "category": 2.0, "brand": 2.0, "tags": 1.5, "description": 1.0}
+K1 = 1.2
+B = 0.75
+
+
+def terms(text: str) -> list[str]:
+    """Return the index terms of ``text`` in order (repeats kept: they are term counts)."""
+    # Lone letters ("s" of "dog's") carry nothing; lone digits do ("1 1/2 in").
+    return [stem(t) for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
+
+
+def item_fields(item: CatalogItem) -> dict[str, str]:
+    """Return the texts of the fields the lexical index reads."""
+    return {
+        "title": item.title,
+        "category": item.category.replace(">", " "),
+        "brand": item.brand,
+        "tags": " ".join(item.tags),
+        "description": item.description,
+    }
+
+
+@dataclass(frozen=True)
+class LexicalIndex:
+    """BM25F term weights of a set of items (rows) by vocabulary term (columns)."""
+
+    ids: np.ndarray  # item id of each row, ascending
+    vocabulary: Mapping[str, int]
+    weights: sparse.csc_matrix  # rows x terms: the BM25 weight of each term in each row
+    idf: np.ndarray  # per term
+
+    @classmethod
+    def build(cls, items: Iterable[CatalogItem], field_weights: Mapping[str, float] = FIELD_WEIGHTS) -> LexicalIndex:
+        """Index ``items`` by their fields."""
+        ids: list[int] = []
+        vocabulary: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        counts: list[float] = []
+        lengths: list[float] = []
+        for row, item in enumerate(sorted(items, key=lambda i: i.id)):
+            ids.append(item.id)
+            weighted: Counter[int] = Counter()
+            length = 0.0
+            for name, text in item_fields(item).items():
+                weight = field_weights.get(name, 0.0)
+                if weight <= 0 or not text:
+                    continue
+                field_terms = terms(text)
+                length += weight * len(field_terms)
+                for term, count in Counter(field_terms).items():
+                    weighted[vocabulary.setdefault(term, len(vocabulary))] += weight * count
+            lengths.append(length)
+            for col, count in weighted.items():
+                rows.append(row)
+                cols.append(col)
+                counts.append(count)
+        return cls._from_counts(np.asarray(ids, dtype=np.int64), vocabulary, rows, cols, counts, lengths)
+
+    @classmethod
+    def _from_counts(
+        cls,
+        ids: np.ndarray,
+        vocabulary: dict[str, int],
+        rows: list[int],
+        cols: list[int],
+        counts: list[float],
+        lengths: list[float],
+    ) -> LexicalIndex:
+        n = len(ids)
+        tf = sparse.csr_matrix((counts, (rows, cols)), shape=(n, len(vocabulary)), dtype=np.float32)
+        doc_freq = np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(vocabulary))
+        idf = np.log1p((n - doc_freq + 0.5) / (doc_freq + 0.5)).astype(np.float32)
+        length = np.asarray(lengths, dtype=np.float32)
+        norm = K1 * (1 - B + B * length / max(float(length.mean()) if n else 1.0, 1e-9))
+        tf = tf.tocoo()
+        saturated = tf.data * (K1 + 1) / (tf.data + norm[tf.row])
+        data = saturated * idf[tf.col]
+        weights = sparse.csc_matrix((data, (tf.row, tf.col)), shape=tf.shape, dtype=np.float32)
+        return cls(ids, vocabulary, weights, idf)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def query_terms(self, text: str) -> list[int]:
+        """Return the vocabulary columns of the distinct known terms of ``text``."""
+        return list(dict.fromkeys(self.vocabulary[t] for t in terms(text) if t in self.vocabulary))
+
+    def scores(self, text: str) -> np.ndarray:
+        """Return every row's BM25F score for ``text`` (zeros when no term is known)."""
+        columns = self.query_terms(text)
+        if not columns:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self.weights[:, columns].sum(axis=1), dtype=np.float32).ravel()
+
+    def top(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(ids, scores)`` of the ``k`` best-scoring rows with a score above zero, best first."""
+        scores = self.scores(text)
+        hits = top_rows(scores, k)
+        order = hits[np.argsort(-scores[hits], kind="stable")]
+        return self.ids[order], scores[order]
+
+    def normalised_scores(self, text: str) -> np.ndarray:
+        """Return every row's score as a share (0 to 1) of what a row holding every query term could score.
+
+        The ceiling is the query's own weight, ``sum(idf) * (K1 + 1)`` over its known terms, so a
+        score says how much of the query an item's words cover, comparable across queries.
+        """
+        columns = self.query_terms(text)
+        if not columns:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        ceiling = float(self.idf[columns].sum()) * (K1 + 1)
+        return self.scores(text) / ceiling if ceiling > 0 else self.scores(text)
+
+    def rows_of(self, ids: np.ndarray) -> np.ndarray:
+        """Return the row of each item id (ids must be indexed)."""
+        return np.searchsorted(self.ids, ids)
+
+
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Return the rows of the ``k`` highest scores above zero, in no particular order."""
+    hits = np.flatnonzero(scores > 0)
+    if len(hits) > k:
+        hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
+    return hits
