@@ -144,5 +144,8 @@ def profiles_purge_expired() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
+    from .eval_cli import eval_command
+
     for group in (db_cli, demo_cli, merchant_cli, index_cli, catalog_cli, profiles_cli):
         app.cli.add_command(group)
+    app.cli.add_command(eval_command)

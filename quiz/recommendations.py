@@ -56,7 +56,7 @@ def recommend(
         limit=limit,
         exclude=recommender.catalog.ids_of(exclude) if exclude else (),
         vector=vector,
-        diversity=_diversity() if diverse else NO_DIVERSITY,
+        diversity=configured_diversity() if diverse else NO_DIVERSITY,
     )
     items = [
         RecommendedItem(recommender.catalog.items[r.item_id], r.score, tuple(map(phrase, r.reasons)), r.fallback)
@@ -65,7 +65,7 @@ def recommend(
     return RecommendationResult(items, vector, (time.perf_counter() - started) * 1000)
 
 
-def _diversity() -> Diversity:
+def configured_diversity() -> Diversity:
     """Return the configured diversity knob."""
     config = current_app.config
     return Diversity(weight=config["DIVERSITY_WEIGHT"], per_group=config["DIVERSITY_PER_GROUP"])
