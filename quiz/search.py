@@ -41,7 +41,7 @@ class SearchState:
 def init_app(app: Flask) -> None:
     """Attach the search state to ``app`` (nothing is loaded yet)."""
     app.extensions[EXTENSION] = SearchState(
-        embedder=Embedder(app.config.get("EMBEDDING_MODEL")),
+        embedder=Embedder(app.config.get("EMBEDDING_MODEL"), threads=app.config["INFERENCE_THREADS"] or None),
         index_root=Path(app.config["INDEX_ROOT"]),
     )
 

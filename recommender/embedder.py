@@ -47,6 +47,22 @@ def load_model(path: str) -> SentenceTransformer:
         return _MODELS[path]
 
 
+def set_threads(count: int) -> None:
+    """Use ``count`` threads for the model's and FAISS's arithmetic in this process.
+
+    One thread per request is the measured choice for a server: concurrent requests each
+    get a core, instead of every request's two threads contending for both (docs/benchmarks.md).
+    """
+    if count < 1:
+        raise ValueError("thread count must be at least 1")
+    import faiss
+    import torch
+
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)
+    faiss.omp_set_num_threads(count)
+
+
 def _load_from_disk(path: str) -> SentenceTransformer:
     if not Path(path).is_dir():
         raise ModelLoadError(f"embedding model folder {path!r} does not exist")
@@ -69,8 +85,9 @@ class Embedder:
     free text is encoded every time.
     """
 
-    def __init__(self, model_path: str | None = None, cache_size: int = 4096) -> None:
+    def __init__(self, model_path: str | None = None, cache_size: int = 4096, threads: int | None = None) -> None:
         self.model_path = model_path or default_model_path()
+        self.threads = threads  # None: the libraries' default (one per core)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
@@ -78,6 +95,8 @@ class Embedder:
     @property
     def model(self) -> SentenceTransformer:
         """Return the loaded model, loading it on first access."""
+        if self.threads is not None and self.model_path not in _MODELS:
+            set_threads(self.threads)
         return load_model(self.model_path)
 
     @property

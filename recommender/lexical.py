@@ -1,8 +1,8 @@
 """Lexical matching: a BM25F index over the fields of product texts, on a sparse matrix.
 
-Each field (title, category, brand, tags, description) contributes its term counts times a
-field weight, and its length times the same weight, so a word in a title counts more than the
-same word deep in a description (the simple BM25F of Robertson, Zaragoza and Taylor, 2004).
+Each field (title, category, brand, tags, description) contributes its term counts, normalised
+by the field's own length and times a field weight, so a word in a short title counts more than
+the same word deep in a description (BM25F: Robertson, Zaragoza and Taylor, 2004).
 Terms are lower-cased, folded to a crude singular and stripped of stop words, the same rules
 the reasons use to say which typed words an item carries.
 """
@@ -24,7 +24,7 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 # Field weights: a title word counts three times a description word.
 FIELD_WEIGHTS: Mapping[str, float] = {"title": 3.0, "category": 2.0, "brand": 2.0, "tags": 1.5, "description": 1.0}
 K1 = 1.2
-B = 0.75
+B = 0.75  # one length normalisation for every field
 
 
 def terms(text: str) -> list[str]:
@@ -55,52 +55,48 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, items: Iterable[CatalogItem], field_weights: Mapping[str, float] = FIELD_WEIGHTS) -> LexicalIndex:
-        """Index ``items`` by their fields."""
-        ids: list[int] = []
+        """Index ``items`` by their fields.
+
+        Each field's term counts are normalised by that field's length against its average
+        length over the catalog, weighted, summed, then saturated once (BM25F): a short title
+        that is all query words beats a long one that merely contains them.
+        """
+        ordered = sorted(items, key=lambda i: i.id)
+        fields = [
+            {name: terms(text) for name, text in item_fields(item).items() if field_weights.get(name)}
+            for item in ordered
+        ]
+        average = {
+            name: max(float(np.mean([len(f.get(name, ())) for f in fields])), 1e-9) if fields else 1.0
+            for name in field_weights
+        }
         vocabulary: dict[str, int] = {}
         rows: list[int] = []
         cols: list[int] = []
-        counts: list[float] = []
-        lengths: list[float] = []
-        for row, item in enumerate(sorted(items, key=lambda i: i.id)):
-            ids.append(item.id)
-            weighted: Counter[int] = Counter()
-            length = 0.0
-            for name, text in item_fields(item).items():
-                weight = field_weights.get(name, 0.0)
-                if weight <= 0 or not text:
-                    continue
-                field_terms = terms(text)
-                length += weight * len(field_terms)
+        values: list[float] = []
+        for row, item_terms in enumerate(fields):
+            pseudo: Counter[int] = Counter()
+            for name, field_terms in item_terms.items():
+                norm = 1 - B + B * len(field_terms) / average[name]
                 for term, count in Counter(field_terms).items():
-                    weighted[vocabulary.setdefault(term, len(vocabulary))] += weight * count
-            lengths.append(length)
-            for col, count in weighted.items():
-                rows.append(row)
-                cols.append(col)
-                counts.append(count)
-        return cls._from_counts(np.asarray(ids, dtype=np.int64), vocabulary, rows, cols, counts, lengths)
+                    pseudo[vocabulary.setdefault(term, len(vocabulary))] += field_weights[name] * count / norm
+            rows.extend([row] * len(pseudo))
+            cols.extend(pseudo.keys())
+            values.extend(pseudo.values())
+        ids = np.asarray([item.id for item in ordered], dtype=np.int64)
+        return cls._from_counts(ids, vocabulary, rows, cols, values)
 
     @classmethod
     def _from_counts(
-        cls,
-        ids: np.ndarray,
-        vocabulary: dict[str, int],
-        rows: list[int],
-        cols: list[int],
-        counts: list[float],
-        lengths: list[float],
+        cls, ids: np.ndarray, vocabulary: dict[str, int], rows: list[int], cols: list[int], values: list[float]
     ) -> LexicalIndex:
         n = len(ids)
-        tf = sparse.csr_matrix((counts, (rows, cols)), shape=(n, len(vocabulary)), dtype=np.float32)
         doc_freq = np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(vocabulary))
         idf = np.log1p((n - doc_freq + 0.5) / (doc_freq + 0.5)).astype(np.float32)
-        length = np.asarray(lengths, dtype=np.float32)
-        norm = K1 * (1 - B + B * length / max(float(length.mean()) if n else 1.0, 1e-9))
-        tf = tf.tocoo()
-        saturated = tf.data * (K1 + 1) / (tf.data + norm[tf.row])
-        data = saturated * idf[tf.col]
-        weights = sparse.csc_matrix((data, (tf.row, tf.col)), shape=tf.shape, dtype=np.float32)
+        pseudo = np.asarray(values, dtype=np.float32)
+        columns = np.asarray(cols, dtype=np.int64)
+        data = pseudo * (K1 + 1) / (pseudo + K1) * idf[columns]
+        weights = sparse.csc_matrix((data, (rows, columns)), shape=(n, len(vocabulary)), dtype=np.float32)
         return cls(ids, vocabulary, weights, idf)
 
     def __len__(self) -> int:
