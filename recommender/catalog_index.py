@@ -22,12 +22,16 @@ class DenseVectors:
     ids: np.ndarray  # ascending
     matrix: np.ndarray  # items x dimension
 
+    owner: VectorIndex | None = None  # keeps the index whose storage ``matrix`` may view alive
+
     @classmethod
     def of(cls, vectors: VectorIndex) -> DenseVectors:
-        """Return the vectors held by an index, sorted by id."""
-        ids, matrix = vectors.all_vectors()
-        order = np.argsort(ids)
-        return cls(ids[order], np.ascontiguousarray(matrix[order]))
+        """Return the vectors held by an index, sorted by id (without a copy when they already are)."""
+        ids, matrix = vectors.all_vectors(copy=False)
+        if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+            order = np.argsort(ids)
+            ids, matrix = ids[order], np.ascontiguousarray(matrix[order])
+        return cls(ids, matrix, vectors)
 
     def cosines(self, vector: np.ndarray) -> np.ndarray:
         """Return the cosine of ``vector`` with every item (rows of unit vectors)."""

@@ -61,12 +61,24 @@ class VectorIndex:
         """Return the stored vector of one item."""
         return np.asarray(self._index.reconstruct(int(item_id)), dtype=np.float32)
 
-    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(ids, vectors)`` of every item, in the order they were added."""
+    def all_vectors(self, copy: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(ids, vectors)`` of every item, in the order they were added.
+
+        With ``copy=False`` the vectors are a read-only view of the index's own storage where
+        FAISS keeps them flat (exact and HNSW indexes), which saves 150 MiB at 100,000 products;
+        the caller must then keep this object alive as long as it uses the view.
+        """
         import faiss
 
         ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
-        return ids, np.asarray(self._index.index.reconstruct_n(0, self._index.ntotal), dtype=np.float32)
+        base = faiss.downcast_index(self._index.index)
+        storage = faiss.downcast_index(base.storage) if isinstance(base, faiss.IndexHNSW) else base
+        count, dim = int(self._index.ntotal), int(self._index.d)
+        if not copy and isinstance(storage, faiss.IndexFlat) and count:
+            view = faiss.rev_swig_ptr(storage.get_xb(), count * dim).reshape(count, dim)
+            view.flags.writeable = False
+            return ids, view
+        return ids, np.asarray(self._index.index.reconstruct_n(0, count), dtype=np.float32)
 
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(ids, scores)`` of the ``k`` nearest items, best first."""
@@ -93,7 +105,7 @@ def build_index(ids: np.ndarray, vectors: np.ndarray, kind: IndexKind) -> faiss.
     dim = vectors.shape[1]
     if kind == "hnsw":
         base = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        base.hnsw.efSearch = 128
+        base.hnsw.efSearch = 256  # recall@50 0.987 of exact on 60k real titles (bench/hnsw_recall.py)
     else:
         base = faiss.IndexFlatIP(dim)
     index = faiss.IndexIDMap2(base)

@@ -65,3 +65,16 @@ def test_empty_catalog_index_answers_nothing(tmp_path: Path) -> None:
     store.write("v1", np.zeros(0, dtype=np.int64), np.zeros((0, 8), dtype=np.float32), model="m")
     found, _ = store.load("v1").search(vectors(1)[0], 5)
     assert len(found) == 0
+
+
+@pytest.mark.parametrize("threshold", [1000, 10])
+def test_a_loaded_index_gives_back_every_vector_with_its_id(tmp_path: Path, threshold: int) -> None:
+    store = IndexStore(tmp_path, hnsw_threshold=threshold)
+    vecs = vectors(40)
+    store.write("v1", np.arange(500, 540), vecs, model="m")
+    loaded = store.load("v1")
+    for copy in (True, False):
+        ids, stored = loaded.all_vectors(copy=copy)
+        assert ids.tolist() == list(range(500, 540))
+        np.testing.assert_allclose(stored, vecs, rtol=1e-6)
+    assert not stored.flags.writeable, "a view of the index's storage must not be written through"
