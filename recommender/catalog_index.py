@@ -37,6 +37,10 @@ class DenseVectors:
         """Return the cosine of ``vector`` with every item (rows of unit vectors)."""
         return self.matrix @ vector
 
+    def rows(self, item_ids: np.ndarray) -> np.ndarray:
+        """Return the vectors of ``item_ids`` (each must be in ``ids``)."""
+        return self.matrix[np.searchsorted(self.ids, item_ids)]
+
 
 @dataclass(frozen=True)
 class CatalogIndex:

@@ -118,12 +118,18 @@ class Recommender:
             all_shares = lexical.normalised_scores(text)
             extra = np.setdiff1d(lexical.ids[top_rows(all_shares, k)], ids)
             if len(extra):
-                extra_cosines = np.stack([catalog.vectors.vector(int(i)) for i in extra]) @ vector
+                extra_cosines = self._vectors_of(extra) @ vector
                 ids = np.concatenate([ids, extra])
                 cosines = np.concatenate([cosines, extra_cosines.astype(np.float32)])
             shares = all_shares[lexical.rows_of(ids)]
         prior = catalog.categories.similarities(vector, ids) if catalog.categories else np.zeros_like(cosines)
         return ids, hybrid_scores(cosines, prior, shares, weight)
+
+    def _vectors_of(self, item_ids: np.ndarray) -> np.ndarray:
+        """Return the stored vectors of some items: one gather when all vectors are in memory."""
+        if self.catalog.dense is not None:
+            return self.catalog.dense.rows(item_ids)
+        return np.stack([self.catalog.vectors.vector(int(i)) for i in item_ids])
 
     def _rank(
         self, scored: tuple[np.ndarray, np.ndarray], prefs: Preferences, k: int, exclude: Collection[int]

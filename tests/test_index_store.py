@@ -78,3 +78,17 @@ def test_a_loaded_index_gives_back_every_vector_with_its_id(tmp_path: Path, thre
         assert ids.tolist() == list(range(500, 540))
         np.testing.assert_allclose(stored, vecs, rtol=1e-6)
     assert not stored.flags.writeable, "a view of the index's storage must not be written through"
+
+
+def test_dense_vectors_are_sorted_by_id_and_gather_the_right_rows(tmp_path: Path) -> None:
+    from recommender.catalog_index import DenseVectors
+
+    store = IndexStore(tmp_path)
+    ids = np.array([900, 12, 450, 77])  # written out of id order, as a re-import may add them
+    vecs = vectors(4)
+    store.write("v1", ids, vecs, model="m")
+    loaded = store.load("v1")
+    dense = DenseVectors.of(loaded)
+    assert dense.ids.tolist() == [12, 77, 450, 900]
+    wanted = np.array([450, 12])
+    np.testing.assert_allclose(dense.rows(wanted), np.stack([loaded.vector(i) for i in wanted]), rtol=1e-6)
