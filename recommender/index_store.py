@@ -80,15 +80,35 @@ class VectorIndex:
             return ids, view
         return ids, np.asarray(self._index.index.reconstruct_n(0, count), dtype=np.float32)
 
-    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(ids, scores)`` of the ``k`` nearest items, best first."""
-        k = min(k, len(self))
+    def search(self, vector: np.ndarray, k: int, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(ids, scores)`` of the ``k`` nearest items, best first, only of ids ``among`` if given.
+
+        Restricted to ``among``, an HNSW index may find fewer than ``k`` when few items qualify.
+        """
+        k = min(k, len(self) if among is None else len(among))
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
-        scores, ids = self._index.search(query, k)
+        if among is None:
+            scores, ids = self._index.search(query, k)
+        else:
+            scores, ids = self._index.search(query, k, params=self._only(among))
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
+
+    def _only(self, among: np.ndarray) -> faiss.SearchParameters:
+        """Return search parameters admitting only the item ids ``among`` (a bitmap over ids)."""
+        import faiss
+
+        bitmap = np.zeros(int(among.max()) + 1, dtype=bool)
+        bitmap[among] = True
+        packed = np.packbits(bitmap, bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(packed))
+        selector.referenced = packed  # FAISS reads the bitmap during the search: keep it alive
+        if self.manifest.kind == "hnsw":
+            ef_search = faiss.downcast_index(self._index.index).hnsw.efSearch
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=ef_search)
+        return faiss.SearchParameters(sel=selector)
 
 
 def index_kind_for(count: int, hnsw_threshold: int = HNSW_THRESHOLD) -> IndexKind:

@@ -39,12 +39,27 @@ class ItemArrays:
             codes=codes,
         )
 
+    def allowed(self, prefs: Preferences, exclude: Collection[int] = ()) -> np.ndarray:
+        """Return the ids of every item passing the filters, ascending."""
+        return self.ids[self._keep(slice(None), self.available.copy(), self.ids, prefs, exclude)]
+
     def mask(self, ids: np.ndarray, prefs: Preferences, exclude: Collection[int] = ()) -> np.ndarray:
         """Return which of ``ids`` are known, available, not excluded and within budget and categories."""
         positions = np.clip(np.searchsorted(self.ids, ids), 0, max(len(self.ids) - 1, 0))
         if not len(self.ids):
             return np.zeros(len(ids), dtype=bool)
         keep = (self.ids[positions] == ids) & self.available[positions]
+        return self._keep(positions, keep, ids, prefs, exclude)
+
+    def _keep(
+        self,
+        positions: np.ndarray | slice,
+        keep: np.ndarray,
+        ids: np.ndarray,
+        prefs: Preferences,
+        exclude: Collection[int],
+    ) -> np.ndarray:
+        """Narrow ``keep`` (one flag per id at ``positions``) by exclusions, budget and categories."""
         if exclude:
             keep &= ~np.isin(ids, np.fromiter(exclude, dtype=np.int64))
         if prefs.budget is not None:

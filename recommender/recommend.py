@@ -18,6 +18,9 @@ from .ranking import boost, explain, fallback_reasons, passes_filters, query_vec
 # How many nearest neighbours to look at per requested item before filtering.
 OVERSAMPLE = 20
 MIN_CANDIDATES = 200
+# Gathering rows of the vector matrix costs about this many times scoring rows in place: items
+# passing the filters are scored exactly when they are at most this share of the catalog.
+GATHER_COST = 10
 DEFAULT_DIVERSITY = Diversity()
 
 
@@ -84,10 +87,11 @@ class Recommender:
         """Return the best candidates passing ``prefs``' filters; the whole catalog if need be."""
         total = len(self.catalog.items)
         k = min(total, max(wanted * OVERSAMPLE, MIN_CANDIDATES))
-        ranked = self._rank(self._scored(vector, prefs.search_text, k), prefs, k, exclude)
+        allowed = self._filtered_ids(prefs, exclude)
+        ranked = self._rank(self._scored(vector, prefs.search_text, k, allowed), prefs, k, exclude)
         if len(ranked) < wanted and k < total:
             # Filters were strict: look at the whole catalog rather than return too few.
-            ranked = self._rank(self._scored(vector, prefs.search_text, total), prefs, k, exclude)
+            ranked = self._rank(self._scored(vector, prefs.search_text, total, allowed), prefs, k, exclude)
         return ranked
 
     def hybrid_candidates(self, vector: np.ndarray | None, text: str, k: int) -> list[tuple[int, float]]:
@@ -96,27 +100,45 @@ class Recommender:
         order = np.argsort(-scores, kind="stable")[:k]
         return list(zip(ids[order].tolist(), scores[order].tolist(), strict=True))
 
-    def _scored(self, vector: np.ndarray | None, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _filtered_ids(self, prefs: Preferences, exclude: Collection[int]) -> np.ndarray | None:
+        """Return the ids passing the budget and category answers (None when there are none).
+
+        The nearest neighbours of a query would often fail such filters (a category, a price
+        band), so they are applied before the search rather than after it.
+        """
+        arrays = self.catalog.arrays
+        if arrays is None or not (prefs.budget or prefs.categories or prefs.excluded_categories):
+            return None
+        return arrays.allowed(prefs, exclude)
+
+    def _scored(
+        self, vector: np.ndarray | None, text: str, k: int, among: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Return candidate ids and fused scores, unsorted.
 
         Candidates are the ``k`` nearest by meaning (every item when ``k`` covers the catalog)
-        and the ``k`` best by words; each scores its cosine, its category's cosine and its
-        lexical share weighted by how keyword-like ``text`` is (:mod:`recommender.fusion`).
+        and the ``k`` best by words, or exactly the items ``among`` when given; each scores its
+        cosine, its category's cosine and its lexical share weighted by how keyword-like ``text``
+        is (:mod:`recommender.fusion`).
         """
         catalog = self.catalog
         if vector is None:
-            ids = np.fromiter(sorted(catalog.items), dtype=np.int64, count=len(catalog.items))
+            ids = among if among is not None else np.fromiter(sorted(catalog.items), dtype=np.int64)
             return ids, np.zeros(len(ids), dtype=np.float32)
-        if catalog.dense is not None and k >= len(catalog.dense.ids):
+        if among is not None and (k >= len(among) or len(among) * GATHER_COST <= len(catalog.items)):
+            ids, cosines = among, self._cosines_of(among, vector)  # few enough to score exactly
+        elif catalog.dense is not None and k >= len(catalog.dense.ids):
             ids, cosines = catalog.dense.ids, catalog.dense.cosines(vector)
         else:
-            ids, cosines = catalog.vectors.search(vector, k)
+            ids, cosines = catalog.vectors.search(vector, k, among)
         lexical = catalog.lexical
         weight = lexical_weight(text) if text and lexical is not None else 0.0
         shares = None
         if lexical is not None and weight > 0:
             all_shares = lexical.normalised_scores(text)
             extra = np.setdiff1d(lexical.ids[top_rows(all_shares, k)], ids)
+            if among is not None:
+                extra = extra[np.isin(extra, among)]
             if len(extra):
                 extra_cosines = self._vectors_of(extra) @ vector
                 ids = np.concatenate([ids, extra])
@@ -124,6 +146,13 @@ class Recommender:
             shares = all_shares[lexical.rows_of(ids)]
         prior = catalog.categories.similarities(vector, ids) if catalog.categories else np.zeros_like(cosines)
         return ids, hybrid_scores(cosines, prior, shares, weight)
+
+    def _cosines_of(self, item_ids: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Return the cosine of ``vector`` with some items, by the cheaper of gathering or scoring all."""
+        dense = self.catalog.dense
+        if dense is not None and len(item_ids) * GATHER_COST > len(dense.ids):
+            return dense.cosines(vector)[np.searchsorted(dense.ids, item_ids)]
+        return self._vectors_of(item_ids) @ vector
 
     def _vectors_of(self, item_ids: np.ndarray) -> np.ndarray:
         """Return the stored vectors of some items: one gather when all vectors are in memory."""

@@ -92,3 +92,18 @@ def test_dense_vectors_are_sorted_by_id_and_gather_the_right_rows(tmp_path: Path
     assert dense.ids.tolist() == [12, 77, 450, 900]
     wanted = np.array([450, 12])
     np.testing.assert_allclose(dense.rows(wanted), np.stack([loaded.vector(i) for i in wanted]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("threshold", [1000, 10])
+def test_search_among_some_ids_returns_only_those(tmp_path: Path, threshold: int) -> None:
+    store = IndexStore(tmp_path, hnsw_threshold=threshold)
+    vecs = vectors(60)
+    ids = np.arange(1000, 1060)
+    store.write("v1", ids, vecs, model="m")
+    loaded = store.load("v1")
+    among = ids[1::3]  # the query's own item (1000) is not among them
+    found, scores = loaded.search(vecs[0], 5, among=among)
+    assert len(found) == 5 and set(found.tolist()) <= set(among.tolist())
+    exact = np.argsort(-(vecs[1::3] @ vecs[0]))[:5]
+    assert found.tolist() == among[exact].tolist(), "the nearest of the admitted items, best first"
+    assert list(scores) == sorted(scores, reverse=True)
