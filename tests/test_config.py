@@ -13,13 +13,18 @@ from quiz.config import ConfigError
 @pytest.fixture(autouse=True)
 def plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Start from no settings in the environment (CI sets DATABASE_URL for the suite)."""
-    for name in ("DATABASE_URL", "SECRET_KEY", "EMBEDDING_MODEL"):
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "EMBEDDING_MODEL"):
         monkeypatch.delenv(name, raising=False)
 
 
 def test_bad_database_url_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="DATABASE_URL must be a sqlite:// or postgresql:// URL"):
         create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "mysql://x"})
+
+
+def test_bad_redis_url_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="REDIS_URL must be a redis://"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "REDIS_URL": "127.0.0.1:6379"})
 
 
 def test_bad_numbers_and_model_paths_are_refused(tmp_path: Path) -> None:
