@@ -10,6 +10,7 @@ the reasons use to say which typed words an item carries.
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -62,42 +63,52 @@ class LexicalIndex:
         that is all query words beats a long one that merely contains them.
         """
         ordered = sorted(items, key=lambda i: i.id)
-        fields = [
-            {name: terms(text) for name, text in item_fields(item).items() if field_weights.get(name)}
-            for item in ordered
-        ]
-        average = {
-            name: max(float(np.mean([len(f.get(name, ())) for f in fields])), 1e-9) if fields else 1.0
-            for name in field_weights
-        }
+        names = [name for name, weight in field_weights.items() if weight]
         vocabulary: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        values: list[float] = []
-        for row, item_terms in enumerate(fields):
-            pseudo: Counter[int] = Counter()
-            for name, field_terms in item_terms.items():
-                norm = 1 - B + B * len(field_terms) / average[name]
+        # One entry per (item, field, term); typed arrays, not lists, and no term strings kept:
+        # millions of small objects would stay in the process's heap after the build.
+        rows, fields, cols, counts = array("q"), array("q"), array("q"), array("f")
+        lengths = np.zeros((len(ordered), len(names)), dtype=np.float32)
+        for row, item in enumerate(ordered):
+            texts = item_fields(item)
+            for field, name in enumerate(names):
+                field_terms = terms(texts[name])
+                lengths[row, field] = len(field_terms)
                 for term, count in Counter(field_terms).items():
-                    pseudo[vocabulary.setdefault(term, len(vocabulary))] += field_weights[name] * count / norm
-            rows.extend([row] * len(pseudo))
-            cols.extend(pseudo.keys())
-            values.extend(pseudo.values())
+                    rows.append(row)
+                    fields.append(field)
+                    cols.append(vocabulary.setdefault(term, len(vocabulary)))
+                    counts.append(count)
+        weights = np.asarray([field_weights[name] for name in names], dtype=np.float32)
         ids = np.asarray([item.id for item in ordered], dtype=np.int64)
-        return cls._from_counts(ids, vocabulary, rows, cols, values)
+        return cls._from_entries(ids, vocabulary, lengths, weights, (rows, fields, cols, counts))
 
     @classmethod
-    def _from_counts(
-        cls, ids: np.ndarray, vocabulary: dict[str, int], rows: list[int], cols: list[int], values: list[float]
+    def _from_entries(
+        cls,
+        ids: np.ndarray,
+        vocabulary: dict[str, int],
+        lengths: np.ndarray,
+        field_weights: np.ndarray,
+        entries: tuple[array[int], array[int], array[int], array[float]],
     ) -> LexicalIndex:
+        """Return the index from per-field term counts: normalise, weight, sum over fields, saturate."""
+        row, field, column = (
+            np.frombuffer(a, dtype=np.int64) if len(a) else np.zeros(0, np.int64) for a in entries[:3]
+        )
+        count = np.frombuffer(entries[3], dtype=np.float32) if len(entries[3]) else np.zeros(0, np.float32)
+        average = np.maximum(lengths.mean(axis=0), 1e-9) if len(lengths) else np.ones(lengths.shape[1])
+        norm = 1 - B + B * lengths / average
+        pseudo = field_weights[field] * count / norm[row, field]
         n = len(ids)
-        doc_freq = np.bincount(np.asarray(cols, dtype=np.int64), minlength=len(vocabulary))
+        # Duplicates (one term in several fields of a row) are summed by the conversion.
+        summed = sparse.csc_matrix((pseudo, (row, column)), shape=(n, len(vocabulary)), dtype=np.float32)
+        summed.sum_duplicates()
+        doc_freq = np.diff(summed.indptr)
         idf = np.log1p((n - doc_freq + 0.5) / (doc_freq + 0.5)).astype(np.float32)
-        pseudo = np.asarray(values, dtype=np.float32)
-        columns = np.asarray(cols, dtype=np.int64)
-        data = pseudo * (K1 + 1) / (pseudo + K1) * idf[columns]
-        weights = sparse.csc_matrix((data, (rows, columns)), shape=(n, len(vocabulary)), dtype=np.float32)
-        return cls(ids, vocabulary, weights, idf)
+        term_of = np.repeat(np.arange(len(vocabulary)), doc_freq)
+        summed.data = (summed.data * (K1 + 1) / (summed.data + K1) * idf[term_of]).astype(np.float32)
+        return cls(ids, vocabulary, summed, idf)
 
     def __len__(self) -> int:
         return len(self.ids)
