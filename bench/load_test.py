@@ -9,7 +9,8 @@ and its own job queue; `sqlite` starts the embedded default as `make run` does (
 in-process jobs, SQLite). Locust (bench/locustfile.py) then runs headless from a second process
 on loopback for the given time. With `--import-products N`, a full import of an N-product
 catalog (varied copies of the demo products, their urls marked) is uploaded through the
-merchant API 10 s into the run. Checks, each printed with its verdict:
+merchant API 10 s into the run, and the load goes on past the given time until the import has
+finished and results have switched (10 minutes at most). Checks, each printed with its verdict:
   - 0 failed shopper requests (locust's failure count; any non-2xx counts);
   - 0 lost profiles: every 2xx finish with profile consent returned a profile id, and the
     stored profiles are exactly those ids, once each (by count and by id);
@@ -26,6 +27,7 @@ import argparse
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -57,6 +59,7 @@ POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 POSTGRES_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 IMPORT_AFTER_S = 10.0
+IMPORT_GRACE_S = 600  # the load goes on up to this much longer while the import has not finished
 SWITCH_WITHIN_S = 10.0
 NEW_CATALOG_URL = "https://load.attune.test/"
 DOC_KEY = "load-test"
@@ -329,13 +332,18 @@ def run(backend: str, users: int, seconds: int, import_products: int) -> Outcome
             from _common import subject_token
 
             token = subject_token(base)
-            locust = run_locust(base, users, seconds, folder)
+            started = time.monotonic()
+            locust = run_locust(base, users, seconds + IMPORT_GRACE_S, folder)
             import_seconds = switch_seconds = None
             if import_products:
                 time.sleep(IMPORT_AFTER_S)
-                deadline = time.monotonic() + seconds - IMPORT_AFTER_S
+                deadline = started + seconds + IMPORT_GRACE_S - SWITCH_WITHIN_S
                 import_seconds, switch_seconds = run_import(base, key, token, import_products, deadline)
-            locust.wait(timeout=seconds + 120)
+            # The load lasts its time, and longer while the import runs, so all of it runs under load.
+            time.sleep(max(0.0, started + seconds - time.monotonic()))
+            locust.send_signal(signal.SIGTERM)  # locust stops its shoppers gracefully and writes its stats
+            locust.wait(timeout=120)
+            run_seconds = round(time.monotonic() - started)
             requests, failures, latency = read_stats(folder)
             finished, with_profile, lost = lost_profiles(folder, database_url)
             if import_products and import_seconds is None:
@@ -349,7 +357,7 @@ def run(backend: str, users: int, seconds: int, import_products: int) -> Outcome
     return Outcome(
         backend,
         users,
-        seconds,
+        run_seconds,
         requests,
         failures,
         finished,
