@@ -1,12 +1,18 @@
-"""Reading request bodies."""
+"""Reading request bodies and ids."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import IO, Any
 
-from flask import request
+from flask import Request, request
 
 from ..errors import ApiError
+
+# Ids Attune hands out (imports, profiles, segments, webhooks) are 32 hex digits; anything else names nothing.
+_PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
+# JSON writes U+0000 as \u0000: no real payload holds it, and PostgreSQL text columns cannot store it.
+_JSON_NUL = b"\\u0000"
 
 
 def json_body() -> dict[str, Any]:
@@ -17,4 +23,39 @@ def json_body() -> dict[str, Any]:
         body = None
     if not isinstance(body, dict):
         raise ApiError(400, "Send a JSON object with Content-Type: application/json.")
+    if _JSON_NUL in request.get_data(cache=True):
+        message = "Text in the request holds a NUL character (\\u0000); remove it."
+        raise ApiError(422, message, {"_schema": [message]})
     return body
+
+
+def is_public_id(value: str | None) -> bool:
+    """Return whether ``value`` has the form of an id Attune issues (so it is worth looking up)."""
+    return value is not None and _PUBLIC_ID.fullmatch(value) is not None
+
+
+class UploadClosingRequest(Request):
+    """Flask's request, which also closes the files of a multipart body whose reading stopped half way.
+
+    Werkzeug spools each uploaded file to a temporary file as it reads; when the body turns out
+    too large (413) mid-file, the parse stops before the files are handed to ``request.files``,
+    and those temporary files stayed open until garbage collection. Flask closes the request at
+    the end of every request: this closes them there too.
+    """
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        stream = super()._get_file_stream(total_content_length, content_type, filename, content_length)
+        self.__dict__.setdefault("_upload_streams", []).append(stream)
+        return stream
+
+    def close(self) -> None:
+        """Close the request's files, those of an unfinished parse included."""
+        super().close()
+        for stream in self.__dict__.pop("_upload_streams", []):
+            stream.close()

@@ -6,7 +6,7 @@ import csv
 import re
 from pathlib import PurePath
 
-from .reading import decode, first_line, header_key, sniff_delimiter
+from .reading import decode, first_line, header_key, shorten, sniff_delimiter
 from .results import CatalogFormatError
 
 EXPECTED = "expected a product CSV/TSV export, a JSON product list or an RSS/Atom product feed"
@@ -25,7 +25,8 @@ _HTML_PAGE = re.compile(r"<!doctype\s+html|<html[\s>]", re.I)
 
 def source_name(filename: str | None) -> str:
     """Return how messages name the file: its base name, or "The catalog"."""
-    return PurePath(filename).name if filename else "The catalog"
+    name = shorten(PurePath(filename).name, 80) if filename else ""
+    return name if name.strip() else "The catalog"
 
 
 def reject_binary(data: bytes, source: str) -> None:

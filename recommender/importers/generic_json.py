@@ -25,6 +25,10 @@ def parse_generic_json(
         raise CatalogFormatError(
             f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
         ) from exc
+    except RecursionError as exc:
+        raise CatalogFormatError(f"{source} is JSON nested too deeply to be a product list.") from exc
+    except ValueError as exc:  # an integer of thousands of digits, refused by Python's int limit
+        raise CatalogFormatError(f"{source} holds a number too long to read ({exc}).") from exc
     items = _product_list(document)
     objects = [item for item in items or [] if isinstance(item, dict)]
     if not objects:

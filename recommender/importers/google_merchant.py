@@ -51,10 +51,12 @@ def _parse_xml(data: bytes, source: str) -> Element:
     problem: ParseError | None = None
     for candidate in candidates:
         try:
-            return safe_xml.fromstring(candidate)
+            # No feed needs a DTD; refusing any stops entity bombs and external references at the first line.
+            return safe_xml.fromstring(candidate, forbid_dtd=True)
         except DefusedXmlException as exc:
             raise CatalogFormatError(
-                f"{source} declares XML entities or external references, refused for safety."
+                f"{source} declares a DTD, XML entities or external references (<!DOCTYPE ...>), "
+                "refused for safety; feeds need none."
             ) from exc
         except ParseError as exc:
             problem = problem or exc

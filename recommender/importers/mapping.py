@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .reading import category_path, first_url, is_currency, parse_available, plain_text, split_list, unique
+from .reading import category_path, first_url, is_currency, parse_available, plain_text, shorten, split_list, unique
 from .results import CatalogFormatError
 from .validation import LIST_ATTRIBUTES, Draft, attribute_key
 
@@ -49,17 +49,18 @@ def resolve_fields(
     ``available`` maps normalised names to keys; ``lookup`` finds the key for a name the merchant
     wrote in the mapping, or None.
     """
-    listing = ", ".join(columns[:_LISTED_COLUMNS]) + (", ..." if len(columns) > _LISTED_COLUMNS else "")
+    listing = ", ".join(shorten(c, 40) for c in columns[:_LISTED_COLUMNS])
+    listing += ", ..." if len(columns) > _LISTED_COLUMNS else ""
     fields: dict[str, str] = {}
     for name, column in (mapping or {}).items():
         if not isinstance(name, str) or not name.strip():
             raise CatalogFormatError("Mapping keys must be product field names such as 'title' or 'price'.")
         if not isinstance(column, str) or not column.strip():
-            raise CatalogFormatError(f"The mapping for '{name}' must name a {noun} of the file.")
+            raise CatalogFormatError(f"The mapping for '{shorten(name)}' must name a {noun} of the file.")
         key = lookup(column.strip())
         if key is None:
             raise CatalogFormatError(
-                f"The mapping names {noun} '{column}' for '{name}', but {source} has no such {noun}; "
+                f"The mapping names {noun} '{shorten(column)}' for '{shorten(name)}', but {source} has no such {noun}; "
                 f"its {noun}s are: {listing}."
             )
         name = name.strip().lower()
@@ -107,7 +108,7 @@ def draft_from(get: Getter, fields: Mapping[str, str], row: int, default_currenc
     if currency and is_currency(currency):
         draft.currency = currency.upper()
     elif currency:
-        draft.problem("currency", f"Currency '{currency}' is not a three-letter code such as USD.")
+        draft.problem("currency", f"Currency '{shorten(currency)}' is not a three-letter code such as USD.")
     for name, key in fields.items():
         if name not in CORE_FIELDS:
             _set_attribute(draft, name, get(key))

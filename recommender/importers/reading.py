@@ -24,6 +24,7 @@ _ANY_TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[^\S\n]+")
 _LINE_BREAKS = re.compile(r"\s*\n\s*")
 _WHITESPACE = re.compile(r"\s+")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 _AMOUNT = re.compile(r"[-\u2212]?\d(?:[\d.,'\s\u00a0\u202f]*\d)?")
 _LETTERS3 = re.compile(r"(?<![A-Za-z])[A-Za-z]{3}(?![A-Za-z])")
@@ -257,5 +258,6 @@ def _number(text: str) -> float:
 
 
 def shorten(text: str, limit: int = 60) -> str:
-    """Cut a value quoted in a message to a readable length."""
+    """Cut a value quoted in a message to a readable length, on one line without control characters."""
+    text = _UNPRINTABLE.sub(" ", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -29,6 +29,8 @@ _SHOWN_PROBLEMS = 3
 # Longest values a product field may hold (the database columns' sizes).
 FIELD_LIMITS = {"external_id": 200, "title": 500, "brand": 200, "category": 500, "url": 2000, "image_url": 2000}
 _FIELD_NAMES = {"external_id": "id"}
+# The largest price the database column holds (12 digits, 2 after the point).
+MAX_PRICE = 9_999_999_999.99
 # NUL and the other C0 controls except tab and newline, and DEL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -170,13 +172,17 @@ def _check(draft: Draft, first_seen: dict[str, int]) -> list[RowError]:
         problems.append(RowError(draft.row, "id", "Product id is missing."))
     elif draft.external_id in first_seen:
         seen = first_seen[draft.external_id]
-        problems.append(RowError(draft.row, "id", f"Duplicate id '{draft.external_id}' (first seen on row {seen})."))
+        problems.append(
+            RowError(draft.row, "id", f"Duplicate id '{shorten(draft.external_id)}' (first seen on row {seen}).")
+        )
     else:
         first_seen[draft.external_id] = draft.row
     for name, limit in FIELD_LIMITS.items():
         value = getattr(draft, name)
         if len(value) > limit:
             problems.append(RowError(draft.row, _FIELD_NAMES.get(name, name), f"Longer than {limit} characters."))
+    if draft.price is not None and not (math.isfinite(draft.price) and draft.price <= MAX_PRICE):
+        problems.append(RowError(draft.row, "price", f"Price is larger than {MAX_PRICE:,.2f}."))
     if draft.url and not is_web_url(draft.url):
         problems.append(RowError(draft.row, "url", f"URL '{shorten(draft.url)}' is not an absolute http(s) address."))
     if draft.image_url and not (draft.image_url.startswith("/") or is_web_url(draft.image_url)):

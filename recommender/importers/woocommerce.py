@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from .reading import CsvRow, CsvTable, category_path, first_url, parse_available, plain_text, split_list
+from .reading import CsvRow, CsvTable, category_path, first_url, parse_available, plain_text, shorten, split_list
 from .validation import Draft
 
-_ATTRIBUTE_NAME = re.compile(r"attribute_(\d+)_name")
+# Up to four digits: a header of thousands of digits is no attribute (and too long for int()).
+_ATTRIBUTE_NAME = re.compile(r"attribute_(\d{1,4})_name")
 # Category names may hold an escaped comma ("Shoes\, Boots"): split on the others only.
 _CATEGORY_SPLIT = re.compile(r"(?<!\\),")
 
@@ -34,7 +35,9 @@ def parse_woocommerce(table: CsvTable, *, default_currency: str) -> list[Draft]:
         if parent is None:
             orphan = Draft(row.number, external_id=_external_id(row), title=plain_text(row.values.get("name", "")))
             message = (
-                f"Variation's parent '{reference}' is not in the file." if reference else "Variation has no parent."
+                f"Variation's parent '{shorten(reference)}' is not in the file."
+                if reference
+                else "Variation has no parent."
             )
             orphan.problem("parent", message)
             drafts.append(orphan)
