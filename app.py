@@ -49,8 +49,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from quiz.admin import bp as admin_bp
     from quiz.api import bp as api_bp
+    from quiz.api.parsing import UploadClosingRequest
     from quiz.shopper import bp as shopper_bp
     from quiz.shopper import widget_bp
+
+    app.request_class = UploadClosingRequest  # no temporary file left open by an upload refused half way (413)
 
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)

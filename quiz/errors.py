@@ -75,7 +75,7 @@ def init_app(app: Flask) -> None:
                 return error_response(code, message, {"file": [message]})
         if _is_api():
             return error_response(code, message)
-        if exc.description == type(exc).description:
+        if exc.description == type(exc).description and not isinstance(exc, RequestEntityTooLarge):
             message = None  # werkzeug's stock English sentence: the page says it in the shopper's language
         return _error_page(code, message)
 

@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
@@ -29,6 +30,18 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from app import create_app  # noqa: E402
 from quiz.migrate import upgrade  # noqa: E402
+
+# Property and fuzz tests: bounded per test by their own max_examples; no deadline (the CI machine
+# is shared and slow), no example database left in the checkout. HYPOTHESIS_PROFILE=dev for more.
+settings.register_profile(
+    "ci",
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("dev", parent=settings.get_profile("ci"), max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SECRET = "test-secret-key-that-is-long-enough"
 # Cheaper scrypt than production's OWASP setting, so logins in tests take milliseconds.
