@@ -345,6 +345,8 @@ def run(backend: str, users: int, seconds: int, import_products: int) -> Outcome
             locust.wait(timeout=120)
             run_seconds = round(time.monotonic() - started)
             requests, failures, latency = read_stats(folder)
+            if failures:
+                sys.stderr.write((folder / "locust_failures.csv").read_text())
             finished, with_profile, lost = lost_profiles(folder, database_url)
             if import_products and import_seconds is None:
                 kept = Path(tempfile.gettempdir()) / "attune-load-server.log"
