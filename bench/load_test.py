@@ -348,10 +348,10 @@ def run(backend: str, users: int, seconds: int, import_products: int) -> Outcome
             if failures:
                 sys.stderr.write((folder / "locust_failures.csv").read_text())
             finished, with_profile, lost = lost_profiles(folder, database_url)
-            if import_products and import_seconds is None:
-                kept = Path(tempfile.gettempdir()) / "attune-load-server.log"
+            if failures or (import_products and import_seconds is None):
+                kept = Path(tempfile.gettempdir()) / f"attune-load-{backend}-server.log"
                 kept.write_bytes(log.read_bytes())
-                sys.stderr.write(f"the import did not finish; the server's log is in {kept}\n")
+                sys.stderr.write(f"something failed; the server's log is in {kept}\n")
         finally:
             stop_server(server, timeout=30)
             if backend == "postgres":
