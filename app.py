@@ -27,7 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from quiz import cli, db, errors, health, i18n, jobs, retention, search, security, webhooks
+    from quiz import cli, db, errors, health, i18n, jobs, limits, retention, search, security, webhooks
     from quiz.config import load_config
     from quiz.extensions import csrf
 
@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     jobs.init_app(app)
     webhooks.init_app(app)
     csrf.init_app(app)
+    limits.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     security.init_app(app)

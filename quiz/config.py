@@ -29,7 +29,21 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,  # set ATTUNE_SESSION_COOKIE_SECURE=true behind TLS
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # admin sessions end after a working day
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "PROXY_HOPS": 0,  # proxies in front that set X-Forwarded-For/-Proto (0: none; trust no such header)
+    # Rate limits (quiz/limits.py, docs/security.md): counted in Redis when REDIS_URL is set, so all
+    # workers count together; else per process. Real shoppers behind one NAT each get their own count.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": None,  # None: REDIS_URL when set, else memory:// (this process alone)
+    "RATELIMIT_KEY_PREFIX": "attune",
+    "RATELIMIT_LOGIN": "10 per minute; 100 per day",  # failed admin logins per client address
+    "RATELIMIT_LOGIN_ACCOUNT": "5 per 15 minutes",  # failed admin logins per account email
+    "RATELIMIT_CONSENT": "60 per minute",  # decisions per shop and client address; changes per shopper
+    "RATELIMIT_RECOMMENDATIONS": "120 per minute",  # per shopper (results pages, preview, API)
+    "RATELIMIT_RECOMMENDATIONS_ADDRESS": "1200 per minute",  # all shoppers behind one address together
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the quiz session
+    # Over HTTPS flask-wtf also wants a same-site Referer, which browsers never send here
+    # (Referrer-Policy: no-referrer): every form would fail. Tokens + SameSite cookies protect.
+    "WTF_CSRF_SSL_STRICT": False,
     "WIDGET_STATE_MAX_AGE": 12 * 3600,  # seconds a widget page's signed state and form tokens stay valid
     "EMAIL_CONFIRM_MAX_AGE": 7 * 24 * 3600,  # seconds a double opt-in link works
     "MAIL_FROM": "Attune <no-reply@attune.invalid>",
@@ -117,6 +131,25 @@ def _validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("RECOMMENDATION_LIMIT must be at most 50 (the API's largest page)")
     if len(str(config["SECRET_KEY"])) < 16:
         raise ConfigError("SECRET_KEY must be at least 16 characters long")
+    hops = config["PROXY_HOPS"]
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= 5:
+        raise ConfigError(f"PROXY_HOPS must be the number of proxies in front, 0 to 5, got {hops!r}")
+    _validate_limits(config)
     model = config.get("EMBEDDING_MODEL")
     if model and not Path(model).is_dir():
         raise ConfigError(f"EMBEDDING_MODEL {model!r} is not a folder holding a sentence-transformers model")
+
+
+def _validate_limits(config: Mapping[str, Any]) -> None:
+    from limits import parse_many
+
+    from .limits import SETTINGS
+
+    for key in SETTINGS:
+        try:
+            parse_many(str(config[key]))
+        except ValueError:
+            rate = config[key]
+            raise ConfigError(
+                f"{key} must be a rate like '10 per minute' or '5/15minutes; 50/day', got {rate!r}"
+            ) from None

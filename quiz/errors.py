@@ -7,9 +7,11 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_limiter import RateLimitExceeded
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from . import limits
 from .answers import AnswerError
 from .quizzes import NoQuiz
 from .search import CatalogNotReady
@@ -63,6 +65,17 @@ def init_app(app: Flask) -> None:
         # Shoppers get the page in their language; the cause is for the merchant (API and logs).
         logger.info("not ready: %s", exc)
         return _error_page(503, None)
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(exc: RateLimitExceeded) -> ResponseReturnValue:
+        wait = limits.retry_after(exc)
+        headers = {"Retry-After": str(wait)}
+        if _is_api():
+            body, status = error_response(429, f"Too many requests; try again in {wait} seconds.")
+            return body, status, headers
+        # Shopper limits carry no message: the page says "try again in a moment" in their language.
+        body, status = _error_page(429, exc.description if exc.limit.error_message else None)
+        return body, status, headers
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:

@@ -83,6 +83,12 @@ def make_app(database_url: str, instance_path: Path, **overrides: Any) -> Flask:
         "SECRET_KEY": SECRET,
         "PASSWORD_HASH_METHOD": FAST_HASH,
         "PUBLIC_URL": "http://localhost",
+        # Rate limits count in each app's own memory (never in a Redis another run left counts in);
+        # shopper limits sit out of a test's reach, login ones stay real. tests/test_rate_limits.py.
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_CONSENT": "100000 per minute",
+        "RATELIMIT_RECOMMENDATIONS": "100000 per minute",
+        "RATELIMIT_RECOMMENDATIONS_ADDRESS": "100000 per minute",
         **overrides,
     }
     return create_app(config)

@@ -7,13 +7,12 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import imports, products
+from .. import imports, limits, products
 from ..accounts import authenticate
 from ..db import transaction
 from . import bp
 from .auth import admin_required, current_merchant, log_in, log_out
 from .forms import ActionForm, LoginForm
-from .throttle import throttle
 
 
 def _safe_next(target: str | None) -> str:
@@ -24,22 +23,17 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limits.login
 def login() -> ResponseReturnValue:
-    """Ask for email and password; refuse after too many failures."""
+    """Ask for email and password; after too many failures, 429 (quiz.limits, shared by all workers)."""
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        address = request.remote_addr or "unknown"
-        if throttle().blocked(address, form.email.data):
-            form.email.errors = ["Too many failed attempts. Wait 15 minutes and try again."]
-            return render_template("admin/login.html", form=form), 429
         with transaction():
             user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            throttle().succeeded(address, form.email.data)
             log_in(user)
             return redirect(_safe_next(request.args.get("next")))
-        throttle().failed(address, form.email.data)
         form.password.errors = ["Wrong email or password."]
         status = 401
     elif form.is_submitted():

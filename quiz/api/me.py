@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
-from .. import profiles
+from .. import limits, profiles
 from ..db import get_session, transaction
 from ..explainer import merchant_explainer
 from ..models import Merchant
@@ -42,6 +42,7 @@ def delete_me() -> ResponseReturnValue:
 
 
 @bp.patch("/me/consents")
+@limits.consent_change
 @subject_required
 def patch_consents() -> ResponseReturnValue:
     """Change or withdraw purposes; withdrawing `profile` deletes the stored profile."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from .. import funnel, merchants, quizzes
+from .. import funnel, limits, merchants, quizzes
 from ..answers import clean_answers
 from ..consent import record_decision
 from ..db import transaction
@@ -60,6 +60,7 @@ def get_explainer(slug: str) -> ResponseReturnValue:
 
 
 @bp.post("/m/<slug>/consents")
+@limits.consent_decision
 def post_consents(slug: str) -> ResponseReturnValue:
     """Record a consent decision and return the subject token that carries it."""
     merchant = merchants.get_or_404(slug)
@@ -79,6 +80,7 @@ def post_consents(slug: str) -> ResponseReturnValue:
 
 
 @bp.post("/m/<slug>/recommendations")
+@limits.recommendations
 @subject_required
 def post_recommendations(slug: str) -> ResponseReturnValue:
     """Return recommendations for (possibly partial) answers; nothing is stored."""
@@ -91,6 +93,7 @@ def post_recommendations(slug: str) -> ResponseReturnValue:
 
 
 @bp.post("/m/<slug>/responses")
+@limits.recommendations
 @subject_required
 def post_responses(slug: str) -> ResponseReturnValue:
     """Submit a finished quiz: recommendations, plus a stored profile when consented."""

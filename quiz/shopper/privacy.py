@@ -9,7 +9,7 @@ from flask import Response, abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from .. import funnel, profiles, quizzes, receipts
+from .. import funnel, limits, profiles, quizzes, receipts
 from ..consent import current_state
 from ..db import get_session, transaction
 from ..downloads import attachment
@@ -80,6 +80,7 @@ def consent_receipt_json(token: str) -> Response:
 
 
 @page("/privacy/<token>/consents", methods=["POST"])
+@limits.consent_change
 def privacy_consents(token: str) -> ResponseReturnValue:
     """Change or withdraw consent per purpose."""
     subject, merchant = _subject_or_404(token)

@@ -8,7 +8,7 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from .. import funnel, merchants, products, profiles, quiz_sessions, quizzes
+from .. import funnel, limits, merchants, products, profiles, quiz_sessions, quizzes
 from ..answers import clean_answers
 from ..consent import ConsentState, current_state, record_decision
 from ..db import transaction
@@ -63,6 +63,7 @@ def _render_explainer(merchant: Merchant, form: ConsentForm, status: int = 200) 
 
 
 @page("/m/<slug>/consent", methods=["POST"])
+@limits.consent_decision
 def decide(slug: str) -> ResponseReturnValue:
     """Record the shopper's consent decision and start the quiz."""
     merchant = merchants.get_or_404(slug)
@@ -202,6 +203,7 @@ def _finish(merchant: Merchant, progress: QuizProgress, consent: ConsentState) -
 
 
 @page("/m/<slug>/results")
+@limits.recommendations
 def results(slug: str) -> ResponseReturnValue:
     """Show the recommendations for the shopper's answers, each with its reasons."""
     merchant = merchants.get_or_404(slug)
@@ -241,6 +243,7 @@ def results(slug: str) -> ResponseReturnValue:
 
 
 @page("/m/<slug>/consent/again", methods=["GET", "POST"])
+@limits.consent_change
 def reconsent(slug: str) -> ResponseReturnValue:
     """Ask again, for just the purposes whose text changed since the shopper allowed them."""
     merchant = merchants.get_or_404(slug)
