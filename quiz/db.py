@@ -17,7 +17,12 @@ EXTENSION = "attune.db"
 def create_db_engine(url: str) -> Engine:
     """Create an engine tuned for the URL's backend (SQLite gets WAL and a busy timeout)."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+        # A connection per serving thread, however many (no pool wait: under a burst of shoppers
+        # the development server runs one thread per request); writers queue on SQLite's own
+        # lock, for up to the busy timeout.
+        engine = sa.create_engine(
+            url, connect_args={"timeout": 15, "check_same_thread": False}, pool_size=10, max_overflow=-1
+        )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
