@@ -146,6 +146,8 @@ def instance_env(instance: Path, **extra: str) -> dict[str, str]:
         HF_HUB_DISABLE_TELEMETRY="1",
         TOKENIZERS_PARALLELISM="false",
         PYTHONUNBUFFERED="1",
+        # Every bench client is one loopback address: shopper rate limits would measure themselves.
+        ATTUNE_RATELIMIT_ENABLED="false",
     )
     env.update(extra)
     return env

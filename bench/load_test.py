@@ -131,7 +131,6 @@ def start_production(instance: Path, port: int, database_url: str, log: Path) ->
         PORT=str(port),
         WEB_CONCURRENCY=os.environ.get("WEB_CONCURRENCY", "2"),
         ATTUNE_JOB_QUEUE_NAME=f"attune-load-{os.getpid()}",
-        ATTUNE_RATELIMIT_ENABLED="false",
         PROMETHEUS_MULTIPROC_DIR=str(instance / "prometheus"),
     )
     return subprocess.Popen(
@@ -147,7 +146,6 @@ def start_production(instance: Path, port: int, database_url: str, log: Path) ->
 def start_embedded(instance: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     """Start the embedded default as `make run` does, on a prepared SQLite instance."""
     prepare_with_flask_cli(instance)
-    os.environ["ATTUNE_RATELIMIT_ENABLED"] = "false"  # instance_env copies os.environ
     return start_server(instance, port, log=log)
 
 
