@@ -16,7 +16,7 @@ export TOKENIZERS_PARALLELISM := false
 
 AXE := .tools/node_modules/axe-core/axe.min.js
 
-.PHONY: run test install translations messages migrate demo lint format bench chromium clean
+.PHONY: run serve test install translations messages migrate demo lint format bench chromium clean
 
 $(BIN)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,26 @@ run: demo
 	@$(FLASK) demo partner --port $(PARTNER_PORT) --attune http://127.0.0.1:$(PORT) & \
 	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	ATTUNE_WARM_UP=true $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# The production shape (docs/deployment.md): PostgreSQL, Redis, a job worker and gunicorn.
+# Ctrl-C (or TERM to make's process group) stops both; a running import finishes first (a second
+# Ctrl-C stops it at once, and the next worker start marks it failed). Each runs in its own
+# session, so a signal reaches it once, from the trap, rather than twice (from the terminal
+# too), which RQ takes as "now".
+serve: export DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/attune
+serve: export REDIS_URL ?= redis://127.0.0.1:6379/0
+serve: export WEB_CONCURRENCY ?= 2
+serve: export PORT := $(PORT)
+serve: translations
+	$(FLASK) db create
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@if [ -n "$$PROMETHEUS_MULTIPROC_DIR" ]; then rm -rf "$$PROMETHEUS_MULTIPROC_DIR"; mkdir -p "$$PROMETHEUS_MULTIPROC_DIR"; fi
+	@setsid $(FLASK) jobs worker & worker=$$!; \
+	setsid $(BIN)/gunicorn -c python:quiz.gunicorn_conf 'app:create_app()' & web=$$!; \
+	trap 'kill -TERM $$worker $$web 2>/dev/null; wait; exit 0' INT TERM; \
+	while kill -0 $$worker 2>/dev/null && kill -0 $$web 2>/dev/null; do sleep 1; done; \
+	echo "a serve process stopped; stopping the other" >&2; kill -TERM $$worker $$web 2>/dev/null; wait; exit 1
 
 # Browser tests drive Debian's Chromium; install it when missing (root, as on CI).
 chromium:

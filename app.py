@@ -66,9 +66,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     if app.config["WARM_UP"]:  # a serving process: load the model early, pick up unfinished imports
         search.warm_up(app, app.config["DEMO_MERCHANT"])
-        jobs.start(app)
-        retention.start(app)  # the embedded default purges expired data daily by itself
-        webhooks.start(app)  # and sends webhook deliveries left pending
+        # With REDIS_URL (the production shape) these loops run in `flask jobs worker` alone, not in
+        # every gunicorn worker; without it this process is the embedded default's only worker.
+        if not jobs.uses_redis(app):
+            jobs.start(app)
+            retention.start(app)  # the embedded default purges expired data daily by itself
+            webhooks.start(app)  # and sends webhook deliveries left pending
     return app
 
 

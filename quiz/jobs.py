@@ -1,7 +1,13 @@
-"""Background jobs of the embedded default: one worker thread per app, job state in the database.
+"""Background jobs: where a queued import runs. Callers only use :func:`enqueue` and :func:`queue_depth`.
 
-A Redis-backed queue with separate worker processes can replace this later; callers only use
-:func:`enqueue`.
+Two backends, chosen by ``REDIS_URL``:
+
+- unset (the embedded default): one worker thread per app runs imports in this process;
+- set (the production shape): imports go to an RQ queue (``JOB_QUEUE_NAME``) in Redis and run in
+  ``flask --app app jobs worker`` processes (see :mod:`quiz.job_tasks`, docs/deployment.md).
+
+Job state lives in the database either way, so a queue that is lost or unreachable loses no
+import: the row stays ``queued`` and the job worker picks it up when it starts.
 """
 
 from __future__ import annotations
@@ -9,14 +15,37 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from typing import TYPE_CHECKING, Protocol
 
 from flask import Flask, current_app
 
 from .imports import recover_interrupted, run_import
 
+if TYPE_CHECKING:
+    from redis import Redis
+    from rq import Queue
+
 logger = logging.getLogger(__name__)
 
 EXTENSION = "attune.jobs"
+# The function RQ workers run, named by import path so the web side never imports it.
+TASK = "quiz.job_tasks.run_import_job"
+# RQ keeps failed jobs a year by default; the import row already tells the merchant what failed.
+FAILED_JOB_TTL = 7 * 24 * 3600
+QUEUE_DOWN = (
+    "The job queue cannot be reached right now. The upload is saved and the import will run as soon as "
+    "a job worker is back; nothing needs uploading again."
+)
+
+
+class JobBackend(Protocol):
+    """What both backends offer."""
+
+    def enqueue(self, import_id: str) -> None: ...
+
+    def queue_depth(self) -> int: ...
+
+    def start(self) -> None: ...
 
 
 class ImportWorker:
@@ -32,6 +61,10 @@ class ImportWorker:
         """Queue an import to run."""
         self._ensure_started()
         self._queue.put(import_id)
+
+    def queue_depth(self) -> int:
+        """Return how many imports wait for the thread (the running one not counted)."""
+        return self._queue.qsize()
 
     def start(self) -> None:
         """Start the worker thread if it is not running; it first takes over unfinished imports."""
@@ -71,22 +104,123 @@ class ImportWorker:
                 self._queue.task_done()
 
 
+class RedisJobs:
+    """Sends imports to an RQ queue in Redis; ``flask jobs worker`` processes run them."""
+
+    def __init__(self, app: Flask) -> None:
+        self.url = str(app.config["REDIS_URL"])
+        self.queue_name = str(app.config["JOB_QUEUE_NAME"])
+        self.timeout = int(app.config["JOB_TIMEOUT"])
+        self._queue: Queue | None = None
+        self._lock = threading.Lock()
+
+    def connection(self, blocking: bool = False) -> Redis:
+        """Return a new Redis connection; ``blocking`` ones (a worker waiting for jobs) have no read timeout."""
+        from redis import Redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        if blocking:
+            return Redis.from_url(self.url, socket_connect_timeout=2)
+        # An upload must answer, not hang, when Redis is down: redis-py's default of 10 retries
+        # with backoff would hold it for seconds. One retry still heals a connection Redis dropped.
+        return Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1))
+
+    def queue(self) -> Queue:
+        """Return the RQ queue, connecting on first use (after a gunicorn fork, never before)."""
+        with self._lock:
+            if self._queue is None:
+                from rq import Queue
+
+                self._queue = Queue(self.queue_name, connection=self.connection(), default_timeout=self.timeout)
+            return self._queue
+
+    def enqueue(self, import_id: str) -> None:
+        """Put an import on the queue; if Redis is unreachable, leave it queued in the database and say so."""
+        from redis.exceptions import RedisError
+
+        try:
+            self.queue().enqueue_call(
+                TASK,
+                args=(import_id,),
+                timeout=self.timeout,
+                failure_ttl=FAILED_JOB_TTL,
+                description=f"catalog import {import_id}",
+            )
+        except RedisError as exc:
+            logger.warning("job queue unreachable (%s): import %s waits in the database", exc, import_id)
+            _note_queue_down(import_id)
+
+    def queue_depth(self) -> int:
+        """Return how many jobs wait in the queue, or -1 when Redis cannot be reached."""
+        from redis.exceptions import RedisError
+
+        try:
+            return int(self.queue().count)
+        except RedisError as exc:
+            logger.warning("job queue unreachable (%s)", exc)
+            return -1
+
+    def waiting_imports(self) -> set[str]:
+        """Return the ids of imports whose job waits in the queue."""
+        return {str(job.args[0]) for job in self.queue().get_jobs() if job is not None and job.args}
+
+    def start(self) -> None:
+        """Nothing to start in a web process: imports run in the job worker."""
+
+    def close(self) -> None:
+        """Close the queue's Redis connections (the next use opens new ones)."""
+        with self._lock:
+            if self._queue is not None:
+                self._queue.connection.close()
+                self._queue = None
+
+
+def _note_queue_down(import_id: str) -> None:
+    """Tell the merchant, on the import itself, that it waits for the job queue."""
+    from .db import get_session, transaction
+    from .models import CatalogImport
+
+    with transaction():
+        job = get_session().get(CatalogImport, import_id)
+        if job is not None and job.status == "queued":
+            job.message = QUEUE_DOWN
+
+
+def uses_redis(app: Flask) -> bool:
+    """Return whether ``app`` sends jobs to Redis (the production shape) instead of a thread of its own."""
+    return bool(app.config.get("REDIS_URL"))
+
+
 def init_app(app: Flask) -> None:
-    """Attach the worker (no thread starts until an import is queued)."""
-    app.extensions[EXTENSION] = ImportWorker(app)
+    """Attach the app's job backend (nothing connects or starts until it is used)."""
+    app.extensions[EXTENSION] = RedisJobs(app) if uses_redis(app) else ImportWorker(app)
+
+
+def backend(app: Flask | None = None) -> JobBackend:
+    """Return the job backend of ``app`` (default: the current app)."""
+    found: JobBackend = (app or current_app).extensions[EXTENSION]
+    return found
 
 
 def worker() -> ImportWorker:
-    """Return the app's import worker."""
-    found: ImportWorker = current_app.extensions[EXTENSION]
+    """Return the app's in-process import worker (the embedded default only)."""
+    found = backend()
+    if not isinstance(found, ImportWorker):
+        raise RuntimeError("imports run in `flask jobs worker` processes when REDIS_URL is set")
     return found
 
 
 def enqueue(import_id: str) -> None:
     """Run an import in the background."""
-    worker().enqueue(import_id)
+    backend().enqueue(import_id)
+
+
+def queue_depth() -> int:
+    """Return how many imports wait to run (-1: the Redis queue cannot be reached)."""
+    return backend().queue_depth()
 
 
 def start(app: Flask) -> None:
     """Start the app's import worker now (a serving process), not at its first upload."""
-    app.extensions[EXTENSION].start()
+    backend(app).start()

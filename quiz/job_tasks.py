@@ -1,0 +1,147 @@
+"""The job worker of the production shape: RQ's SimpleWorker running imports in one long-lived app.
+
+``flask --app app jobs worker`` builds its app once, binds it here (:func:`bind_app`), takes over
+what earlier workers left (:func:`recover`), starts the loops that must run in exactly one place
+(daily retention purge, webhook retries, a periodic recovery sweep), then runs RQ's SimpleWorker:
+jobs run in this process, one after another, so the embedding model loads once per worker
+process and stays loaded (a forking worker would load it again for every import).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+
+from . import jobs
+
+logger = logging.getLogger(__name__)
+
+# A staging folder (".VERSION-xxxx") lives for the seconds an index takes to write; one this old
+# was left by a process killed while writing, and nothing will ever finish it.
+STAGING_MAX_AGE_S = 15 * 60
+_app: Flask | None = None
+
+
+def bind_app(app: Flask) -> None:
+    """Make ``app`` the one every job of this process runs in."""
+    global _app
+    _app = app
+
+
+def worker_app() -> Flask:
+    """Return this process's job app, building it from the environment on first use."""
+    global _app
+    if _app is None:
+        from app import create_app
+
+        _app = create_app()
+    return _app
+
+
+def run_import_job(import_id: str) -> str:
+    """Run one queued import (the RQ job function); return its final status."""
+    from .imports import run_import
+    from .models import CatalogImport
+
+    with worker_app().app_context():
+        from .db import get_session, transaction
+
+        with transaction():  # it reached a worker: the "queue unreachable" note no longer holds
+            get_session().execute(
+                sa.update(CatalogImport)
+                .where(CatalogImport.id == import_id, CatalogImport.message == jobs.QUEUE_DOWN)
+                .values(message="")
+            )
+        try:
+            return run_import(import_id).status
+        except LookupError:  # queued twice (upload and a recovery sweep), or already taken
+            logger.info("import %s is no longer waiting", import_id)
+            return "skipped"
+
+
+def recover(app: Flask) -> tuple[int, int]:
+    """Fail imports of dead processes, requeue waiting ones not in the queue; return both counts.
+
+    Also removes index staging folders left by a process killed while writing an index.
+    """
+    from .imports import recover_interrupted
+
+    redis_jobs = jobs.backend(app)
+    assert isinstance(redis_jobs, jobs.RedisJobs), "recover() is for the Redis backend"
+    with app.app_context():
+        failed, queued = recover_interrupted()
+        waiting = redis_jobs.waiting_imports()
+        missing = [import_id for import_id in queued if import_id not in waiting]
+        for import_id in missing:
+            redis_jobs.enqueue(import_id)
+    removed = remove_stale_staging(Path(app.config["INDEX_ROOT"]))
+    if failed or missing or removed:
+        logger.info(
+            "job worker: %d interrupted imports marked failed, %d waiting requeued, %d stale staging folders removed",
+            failed,
+            len(missing),
+            removed,
+        )
+    return failed, len(missing)
+
+
+def remove_stale_staging(index_root: Path, max_age_s: float = STAGING_MAX_AGE_S) -> int:
+    """Delete index staging folders older than ``max_age_s``; return how many."""
+    if not index_root.is_dir():
+        return 0
+    cutoff = time.time() - max_age_s
+    stale = [p for p in index_root.glob("*/.*") if p.is_dir() and p.stat().st_mtime < cutoff]
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(stale)
+
+
+def _sweep_forever(app: Flask, every_s: float, stopped: threading.Event) -> None:
+    """Run :func:`recover` every ``every_s`` seconds: imports left waiting while Redis was down get run."""
+    while not stopped.wait(every_s):
+        try:
+            recover(app)
+        except Exception:  # Redis or the database away: the next sweep tries again
+            logger.exception("recovery sweep failed")
+
+
+def work(app: Flask, burst: bool = False) -> bool:
+    """Run the job worker on ``app``'s queue until stopped (``burst``: until the queue is empty).
+
+    Returns whether any job ran. Without ``burst`` it also runs the daily retention purge, the
+    webhook deliverer and a recovery sweep: in the production shape they run here and only here.
+    """
+    from rq import SimpleWorker
+
+    from . import retention, webhooks
+
+    if not jobs.uses_redis(app):
+        raise ValueError("the job worker needs REDIS_URL (without it, imports run inside the web process)")
+    bind_app(app)
+    redis_jobs = jobs.backend(app)
+    assert isinstance(redis_jobs, jobs.RedisJobs)
+    recover(app)
+    stopped = threading.Event()
+    if not burst:
+        retention.start(app)
+        webhooks.start(app)
+        sweep_s = float(app.config["JOB_SWEEP_SECONDS"])
+        threading.Thread(
+            target=_sweep_forever, args=(app, sweep_s, stopped), name="attune-job-sweep", daemon=True
+        ).start()
+    connection = redis_jobs.connection(blocking=True)
+    from rq import Queue
+
+    queue = Queue(redis_jobs.queue_name, connection=connection, default_timeout=redis_jobs.timeout)
+    worker = SimpleWorker([queue], connection=connection)
+    try:
+        return bool(worker.work(burst=burst, logging_level=app.config.get("LOG_LEVEL", "INFO")))
+    finally:
+        stopped.set()
+        connection.close()
