@@ -27,16 +27,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from quiz import cli, db, errors, health, i18n, jobs, limits, retention, search, security, webhooks
+    from quiz import cli, db, errors, health, i18n, jobs, limits, logs, metrics, retention, search, security, webhooks
     from quiz.config import load_config
     from quiz.extensions import csrf
 
     load_config(app, config)
-    logging.basicConfig(
-        level=app.config.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(app)  # text lines, or JSON lines with LOG_FORMAT=json
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # optional CPU builds it probes
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log records client IP addresses
+    logs.init_app(app)  # first, so every later hook and log line has the request id
+    metrics.init_app(app)
     db.init_app(app)
     search.init_app(app)
     jobs.init_app(app)

@@ -8,6 +8,7 @@ catalog to the next (an exact index builds in well under a second at 50,000 prod
 
 from __future__ import annotations
 
+import errno
 import logging
 import secrets
 from collections.abc import Callable, Sequence
@@ -31,6 +32,10 @@ EMBED_BATCH = 64
 EMBED_CHUNK = 512
 SyncMode = Literal["full", "upsert"]
 Progress = Callable[[int], None]
+
+
+class IndexWriteError(RuntimeError):
+    """The new index version could not be written (e.g. the disk is full); the previous one serves on."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,10 @@ def rebuild_index(merchant: Merchant) -> str:
 
     The new folder is complete before the merchant row points at it, so readers switch
     from one whole index to the next. Returns the new version name.
+
+    Raises:
+        IndexWriteError: the files could not be written; no version folder is left and the
+            merchant keeps its active index.
     """
     session = get_session()
     session.flush()
@@ -193,7 +202,13 @@ def rebuild_index(merchant: Merchant) -> str:
     )
     store: IndexStore = index_store_for(merchant.id)
     version = f"v{merchant.catalog_version}-{secrets.token_hex(4)}"
-    store.write(version, ids, vectors, model=embedder.model_path)
+    try:
+        store.write(version, ids, vectors, model=embedder.model_path)
+    except OSError as exc:
+        logger.error("index %s of merchant %s could not be written: %s", version, merchant.slug, exc)
+        if exc.errno == errno.ENOSPC:
+            raise IndexWriteError("the server ran out of disk space while writing the search index") from exc
+        raise IndexWriteError(f"the search index could not be written ({exc.strerror or exc})") from exc
     previous = merchant.active_index
     merchant.active_index = version
     session.flush()

@@ -60,6 +60,11 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_MAX_ATTEMPTS": 6,  # then the delivery is marked failed
     "WEBHOOK_RETRY_BASE": 30,  # seconds before the first retry; doubled each time (30 s ... 8 min)
     "WEBHOOK_POLL_SECONDS": 5,  # how often the deliverer looks for due retries
+    "LOG_FORMAT": "text",  # "json": one JSON object per line with a request id (make serve); docs/reliability.md
+    "METRICS_TOKEN": None,  # unset: /metrics answers loopback clients only; set: `Authorization: Bearer TOKEN`
+    "RETRY_AFTER_SECONDS": 5,  # Retry-After of 503s (database down, catalog or process not ready)
+    "READY_DB_TIMEOUT": 2.0,  # seconds /readyz waits for SELECT 1
+    "INDEX_RETRY_SECONDS": 30,  # an index version that failed to load is tried again after this long
 }
 
 
@@ -144,6 +149,15 @@ def _validate(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"DIGITAL_CONSENT_AGE must be a whole number from 13 to 18, got {age!r}")
     if config["RECOMMENDATION_LIMIT"] > 50:
         raise ConfigError("RECOMMENDATION_LIMIT must be at most 50 (the API's largest page)")
+    if config["LOG_FORMAT"] not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be 'text' or 'json', got {config['LOG_FORMAT']!r}")
+    token = config.get("METRICS_TOKEN")
+    if token is not None and (not isinstance(token, str) or len(token) < 16):
+        raise ConfigError("METRICS_TOKEN must be a string of at least 16 characters (or unset: loopback only)")
+    for key in ("RETRY_AFTER_SECONDS", "READY_DB_TIMEOUT", "INDEX_RETRY_SECONDS"):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"{key} must be a positive number of seconds, got {value!r}")
     if len(str(config["SECRET_KEY"])) < 16:
         raise ConfigError("SECRET_KEY must be at least 16 characters long")
     hops = config["PROXY_HOPS"]

@@ -7,11 +7,14 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
 from marshmallow import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import limits
+from . import limits, metrics
 from .answers import AnswerError
 from .quizzes import NoQuiz
 from .search import CatalogNotReady
@@ -60,11 +63,36 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CatalogNotReady)
     @app.errorhandler(NoQuiz)
     def not_ready(exc: Exception) -> ResponseReturnValue:
+        retry = {"Retry-After": str(app.config["RETRY_AFTER_SECONDS"])} if isinstance(exc, CatalogNotReady) else {}
         if _is_api():
-            return error_response(503, str(exc))
+            body, status = error_response(503, str(exc))
+            return body, status, retry
         # Shoppers get the page in their language; the cause is for the merchant (API and logs).
         logger.info("not ready: %s", exc)
-        return _error_page(503, None)
+        body, status = _error_page(503, None)
+        return body, status, retry
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(exc: SQLAlchemyError) -> ResponseReturnValue:
+        if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError | InterfaceError):
+            if not exc.connection_invalidated:
+                raise exc  # a bug (integrity, syntax...), not an outage: the usual 500 path logs it
+        # One line, no traceback: an outage answers thousands of requests like this.
+        cause = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()
+        logger.warning("database unavailable: %s", cause[0] if cause else type(exc).__name__)
+        metrics.count_database_unavailable()
+        headers = {"Retry-After": str(app.config["RETRY_AFTER_SECONDS"])}
+        if _is_api():
+            body, status = error_response(503, "The service is briefly unavailable; try again in a few seconds.")
+            return body, status, headers
+        try:
+            body, status = _error_page(503, None)
+        except SQLAlchemyError:  # the page itself needed the database: a bare page still says it
+            body, status = f"<!doctype html><title>503</title><p>{gettext('Please try again in a moment.')}</p>", 503
+        return body, status, headers
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(exc: RateLimitExceeded) -> ResponseReturnValue:

@@ -19,7 +19,8 @@ from flask import current_app
 
 from recommender.importers import FORMATS, CatalogFormatError, ParsedCatalog, parse_catalog
 
-from .catalog import SyncMode, apply_sync, embed_plan, plan_sync, rebuild_index
+from . import metrics
+from .catalog import IndexWriteError, SyncMode, apply_sync, embed_plan, plan_sync, rebuild_index
 from .db import get_session, transaction
 from .models import CatalogImport, Merchant, utcnow
 from .quizzes import follow_catalog
@@ -185,7 +186,9 @@ def run_import(import_id: str, on_progress: Callable[[int, int], None] | None = 
     except Exception as exc:
         session.rollback()
         logger.exception("import %s failed", import_id)
-        reason = str(exc) if isinstance(exc, ImportRejected | ImportSuperseded) else "an internal error (logged)"
+        told = isinstance(exc, ImportRejected | ImportSuperseded | IndexWriteError)
+        reason = str(exc) if told else "an internal error (logged)"
+        metrics.count_import_finished("failed", _failure_kind(exc))
         with transaction():
             job = session.get(CatalogImport, import_id, populate_existing=True)
             if job is not None and job.status == "running":
@@ -195,7 +198,17 @@ def run_import(import_id: str, on_progress: Callable[[int, int], None] | None = 
     finally:
         (upload_folder() / import_id).unlink(missing_ok=True)
     logger.info("import %s done: %s", import_id, summary)
+    metrics.count_import_finished("done")
     return job
+
+
+def _failure_kind(exc: Exception) -> str:
+    """Return the bounded metric label of an import failure."""
+    if isinstance(exc, ImportRejected):
+        return "rejected"
+    if isinstance(exc, ImportSuperseded):
+        return "superseded"
+    return "index_write" if isinstance(exc, IndexWriteError) else "error"
 
 
 def _run(job: CatalogImport, merchant: Merchant, on_progress: Callable[[int, int], None] | None) -> dict[str, int]:
@@ -231,6 +244,7 @@ def _run(job: CatalogImport, merchant: Merchant, on_progress: Callable[[int, int
 
 
 def _report(job: CatalogImport, processed: int, on_progress: Callable[[int, int], None] | None) -> None:
+    metrics.count_import_rows(processed - job.processed)
     with transaction():
         job.processed, job.heartbeat_at = processed, utcnow()
     if on_progress:
@@ -261,6 +275,7 @@ def fail_stale(job: CatalogImport) -> bool:
         return False
     with transaction():
         job.status, job.finished_at, job.message = "failed", utcnow(), INTERRUPTED
+    metrics.count_import_finished("failed", "interrupted")
     return True
 
 

@@ -12,6 +12,7 @@ from flask import current_app
 
 from recommender import NO_DIVERSITY, CatalogItem, Diversity
 
+from . import metrics
 from .models import Merchant
 from .preferences import build_preferences
 from .quiz_schema import Quiz
@@ -62,7 +63,9 @@ def recommend(
         RecommendedItem(recommender.catalog.items[r.item_id], r.score, tuple(map(phrase, r.reasons)), r.fallback)
         for r in ranked
     ]
-    return RecommendationResult(items, vector, (time.perf_counter() - started) * 1000)
+    took_s = time.perf_counter() - started
+    metrics.observe_recommendation(took_s)
+    return RecommendationResult(items, vector, took_s * 1000)
 
 
 def configured_diversity() -> Diversity:

@@ -145,9 +145,12 @@ class IndexStore:
         self.hnsw_threshold = hnsw_threshold
 
     def write(self, version: str, ids: np.ndarray, vectors: np.ndarray, model: str) -> Manifest:
-        """Build and persist version ``version``; it becomes visible only once complete."""
-        import faiss
+        """Build and persist version ``version``; it becomes visible only once complete.
 
+        Raises:
+            OSError: the files could not be written (a full disk: ``errno.ENOSPC``); nothing of
+                the version is left behind.
+        """
         final = self.root / version
         if final.exists():
             raise FileExistsError(f"index version {version} already exists at {final}")
@@ -156,14 +159,13 @@ class IndexStore:
         index = build_index(ids, vectors, kind)
         staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=self.root))
         try:
-            faiss.write_index(index, str(staging / INDEX_FILE))
             manifest = Manifest(
                 version=version,
                 model=model,
                 dimension=int(vectors.shape[1]),
                 count=int(index.ntotal),
                 kind=kind,
-                sha256=_sha256(staging / INDEX_FILE),
+                sha256=_write_faiss(index, staging / INDEX_FILE),
             )
             (staging / MANIFEST_FILE).write_text(json.dumps(manifest.__dict__, indent=2))
             _fsync_tree(staging)
@@ -187,7 +189,10 @@ class IndexStore:
         path = folder / INDEX_FILE
         if not path.is_file() or _sha256(path) != manifest.sha256:
             raise IndexLoadError(f"index file {path} is missing or does not match its manifest")
-        index = faiss.read_index(str(path))
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as exc:  # FAISS's own parse errors
+            raise IndexLoadError(f"index file {path} cannot be read: {exc}") from exc
         if index.ntotal != manifest.count or index.d != manifest.dimension:
             raise IndexLoadError(f"index {folder} holds {index.ntotal} vectors, manifest says {manifest.count}")
         return VectorIndex(index, manifest)
@@ -199,6 +204,30 @@ class IndexStore:
         for child in self.root.iterdir():
             if child.is_dir() and child.name not in keep and not child.name.startswith("."):
                 shutil.rmtree(child, ignore_errors=True)
+
+
+def _write_faiss(index: faiss.Index, path: Path) -> str:
+    """Write ``index`` to ``path`` through Python's file layer and return the SHA-256 of its bytes.
+
+    ``faiss.write_index(index, filename)`` reports a failed final flush only on stderr, so a
+    full disk could leave a short file whose checksum then matches; Python raises instead.
+    """
+    import faiss
+
+    digest = hashlib.sha256()
+    with path.open("wb") as fh:
+
+        def write(chunk: bytes) -> int:
+            fh.write(chunk)
+            digest.update(chunk)
+            return len(chunk)
+
+        writer = faiss.PyCallbackIOWriter(write)
+        faiss.write_index(index, writer)
+        del writer  # flushes FAISS's last block into the file
+        fh.flush()
+        os.fsync(fh.fileno())
+    return digest.hexdigest()
 
 
 def _sha256(path: Path) -> str:
