@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -19,6 +20,8 @@ DEFAULT_TEXT_LIMIT = 500
 # Query weight of a question without an explicit one: free text speaks loudest.
 DEFAULT_TEXT_WEIGHT = 1.0
 DEFAULT_CHOICE_WEIGHT = 0.35
+# Far above any real quiz as JSON (the default one is 9 kB), far below what strains a request.
+MAX_DEFINITION_JSON = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -328,8 +331,22 @@ def load_quiz(definition: Mapping[str, Any], version: int = 0) -> Quiz:
     Raises:
         ValidationError: with ``messages`` flattened to dotted paths.
     """
+    _check_storable(definition)
     try:
         quiz: Quiz = quiz_schema.load(definition)
     except ValidationError as exc:
         raise ValidationError(flatten_errors(exc.messages)) from exc
     return Quiz(quiz.id, quiz.title, quiz.sections, quiz.locale, version)
+
+
+def _check_storable(definition: Any) -> None:
+    """Refuse NaN, infinities and absurd sizes, which no JSON column or JSON response can hold."""
+    # Free-form values (show_if) pass the schema as they are, so check the whole document here.
+    try:
+        text = json.dumps(definition, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        message = "The definition holds values JSON cannot store (NaN, Infinity, binary data): replace them."
+        raise ValidationError({"_schema": [message]}) from exc
+    if len(text) > MAX_DEFINITION_JSON:
+        message = f"The definition is {len(text):,} characters as JSON; keep it under {MAX_DEFINITION_JSON:,}."
+        raise ValidationError({"_schema": [message]})

@@ -10,6 +10,7 @@ import yaml
 
 # Far above any real quiz (the default one is 6 kB), far below what would strain a request.
 MAX_DEFINITION_CHARS = 200_000
+NESTED_TOO_DEEPLY = "The definition is nested too deeply (thousands of brackets or indents); no quiz needs that."
 
 
 def definition_text(definition: Mapping[str, Any]) -> str:
@@ -32,6 +33,8 @@ def parse_definition_text(text: str) -> dict[str, Any]:
             data = yaml.load(text, Loader=_DefinitionLoader)  # a SafeLoader: plain data only
         except yaml.YAMLError as exc:
             raise ValueError(f"The definition is not valid YAML or JSON: {_yaml_problem(exc)}.") from exc
+        except RecursionError as exc:  # thousands of nested brackets: no quiz is written like that
+            raise ValueError(NESTED_TOO_DEEPLY) from exc
     if not isinstance(data, dict):
         raise ValueError("The definition must be a mapping with id, title and sections at the top level.")
     try:
@@ -51,6 +54,8 @@ def _parse_json(text: str) -> Any:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError:
         return None
+    except RecursionError as exc:
+        raise ValueError(NESTED_TOO_DEEPLY) from exc
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
