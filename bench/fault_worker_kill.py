@@ -210,16 +210,19 @@ def trial(shop: Shop, number: int, products: int, rng: random.Random) -> dict[st
 
     wait_until(reached, 600, interval=0.05)
     shop.kill_worker()
-    at_kill = shop.status(big)
+    # What the last poll before the kill saw (read after it, the web side already reports the
+    # import failed: its process is gone).
     row: dict[str, Any] = {
         "trial": number,
         "target": f"{target:.0%}",
-        "killed at": f"{at_kill['processed']}/{at_kill['total']} after {time.monotonic() - started:.1f} s",
-        "status at kill": at_kill["status"],
+        "killed at": f"{seen['processed']}/{seen['total']} after {time.monotonic() - started:.1f} s",
+        "status at kill": seen["status"],
     }
+    if seen["status"] == "failed":  # it failed by itself before the kill: say why
+        row["status at kill"] = f"failed: {seen.get('message', '')[:160]}"
     _, after = shop.active_index()
     status, ids = shop.recommended_ids()
-    finished_first = at_kill["status"] == "done"  # the import beat the kill: nothing to prove this trial
+    finished_first = seen["status"] == "done"  # the import beat the kill: nothing to prove this trial
     # Products of this trial's import are numbered from 100000 * number: none may be served.
     old_serves = after == before and status == 200 and bool(ids) and all(int(i) < 100_000 * number for i in ids)
     row["old catalog serves"] = "n/a (import finished first)" if finished_first else old_serves

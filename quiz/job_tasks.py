@@ -65,22 +65,29 @@ def run_import_job(import_id: str) -> str:
             return "skipped"
 
 
-def recover(app: Flask) -> tuple[int, int]:
+def recover(app: Flask, at_start: bool = False) -> tuple[int, int]:
     """Fail imports of dead processes, requeue waiting ones not in the queue; return both counts.
 
-    Also removes index staging folders left by a process killed while writing an index.
+    Also removes index staging folders left by a process killed while writing an index: at the
+    worker's start every one of a merchant with no import running (the killed one was just marked
+    failed), in later sweeps those older than ``STAGING_MAX_AGE_S``.
     """
     from .imports import recover_interrupted
+    from .models import CatalogImport
 
     redis_jobs = jobs.backend(app)
     assert isinstance(redis_jobs, jobs.RedisJobs), "recover() is for the Redis backend"
     with app.app_context():
+        from .db import get_session
+
         failed, queued = recover_interrupted()
         waiting = redis_jobs.waiting_imports()
         missing = [import_id for import_id in queued if import_id not in waiting]
         for import_id in missing:
             redis_jobs.enqueue(import_id)
-    removed = remove_stale_staging(Path(app.config["INDEX_ROOT"]))
+        busy = set(get_session().scalars(sa.select(CatalogImport.merchant_id).where(CatalogImport.status == "running")))
+    max_age = 0.0 if at_start else STAGING_MAX_AGE_S
+    removed = remove_stale_staging(Path(app.config["INDEX_ROOT"]), max_age, busy)
     if failed or missing or removed:
         logger.info(
             "job worker: %d interrupted imports marked failed, %d waiting requeued, %d stale staging folders removed",
@@ -91,15 +98,31 @@ def recover(app: Flask) -> tuple[int, int]:
     return failed, len(missing)
 
 
-def remove_stale_staging(index_root: Path, max_age_s: float = STAGING_MAX_AGE_S) -> int:
-    """Delete index staging folders older than ``max_age_s``; return how many."""
+def remove_stale_staging(
+    index_root: Path, max_age_s: float = STAGING_MAX_AGE_S, busy_merchants: set[int] | frozenset[int] = frozenset()
+) -> int:
+    """Delete index staging folders older than ``max_age_s``, except of ``busy_merchants``; return how many.
+
+    A staging folder of a merchant whose import runs may be being written right now. One of an
+    idle merchant can only belong to a dead writer, or to an operator's ``flask index rebuild``
+    running at this very moment, which then fails with a clear error and can be run again.
+    """
     if not index_root.is_dir():
         return 0
     cutoff = time.time() - max_age_s
-    stale = [p for p in index_root.glob("*/.*") if p.is_dir() and p.stat().st_mtime < cutoff]
+    stale = [
+        p
+        for p in index_root.glob("*/.*")
+        if p.is_dir() and p.stat().st_mtime <= cutoff and _merchant_of(p) not in busy_merchants
+    ]
     for folder in stale:
         shutil.rmtree(folder, ignore_errors=True)
     return len(stale)
+
+
+def _merchant_of(staging: Path) -> int | None:
+    name = staging.parent.name
+    return int(name) if name.isdigit() else None
 
 
 def _sweep_forever(app: Flask, every_s: float, stopped: threading.Event) -> None:
@@ -126,7 +149,7 @@ def work(app: Flask, burst: bool = False) -> bool:
     bind_app(app)
     redis_jobs = jobs.backend(app)
     assert isinstance(redis_jobs, jobs.RedisJobs)
-    recover(app)
+    recover(app, at_start=True)
     stopped = threading.Event()
     if not burst:
         retention.start(app)

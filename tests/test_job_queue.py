@@ -145,17 +145,21 @@ def test_the_worker_start_fails_imports_of_dead_processes(rq_app: Flask) -> None
     assert failed["status"] == "failed" and "interrupted" in failed["message"]
 
 
-def test_stale_index_staging_folders_are_removed_at_worker_start(tmp_path: Path) -> None:
+def test_stale_index_staging_folders_are_removed(tmp_path: Path) -> None:
     old = tmp_path / "7" / ".v12-abc"
     fresh = tmp_path / "7" / ".v13-def"
     live = tmp_path / "7" / "v11"
-    for folder in (old, fresh, live):
+    writing = tmp_path / "8" / ".v3-ghi"
+    for folder in (old, fresh, live, writing):
         folder.mkdir(parents=True)
     past = time.time() - job_tasks.STAGING_MAX_AGE_S - 60
-    os.utime(old, (past, past))
-    os.utime(live, (past, past))
-    assert job_tasks.remove_stale_staging(tmp_path) == 1
-    assert not old.exists() and fresh.exists() and live.exists(), "only abandoned staging goes"
+    for folder in (old, live, writing):
+        os.utime(folder, (past, past))
+    assert job_tasks.remove_stale_staging(tmp_path, busy_merchants={8}) == 1, "a sweep: only old ones"
+    assert not old.exists() and fresh.exists() and live.exists() and writing.exists()
+    assert job_tasks.remove_stale_staging(tmp_path, 0, busy_merchants={8}) == 1, "the start: every idle one"
+    assert not fresh.exists() and live.exists(), "version folders stay"
+    assert writing.exists(), "a merchant whose import runs may be writing it now"
 
 
 def test_the_in_process_backend_reports_its_queue(app: Flask, client: FlaskClient) -> None:
