@@ -11,6 +11,7 @@ from ..downloads import attachment
 from ..errors import ApiError
 from . import bp
 from .auth import current_merchant, merchant_required
+from .parsing import is_public_id
 
 
 class ExportIn(Schema):
@@ -28,7 +29,7 @@ def export_campaign() -> ResponseReturnValue:
     """Download everyone the merchant may contact on a channel now (CSV for Klaviyo or Mailchimp, or JSON)."""
     query = ExportIn().load(request.args.to_dict())
     merchant = current_merchant()
-    segment = segments.get(merchant, query["segment"]) if query["segment"] else None
+    segment = segments.get(merchant, query["segment"]) if is_public_id(query["segment"]) else None
     if query["segment"] and segment is None:
         raise ApiError(404, "No such segment.")
     export = campaigns.export(merchant, query["channel"], query["format"], query["products"], segment)

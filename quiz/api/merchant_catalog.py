@@ -11,6 +11,7 @@ from ..errors import ApiError
 from ..models import CatalogImport
 from . import bp
 from .auth import current_merchant, merchant_required
+from .parsing import is_public_id
 from .schemas import import_out, imports_out, page_in, products_out
 
 
@@ -36,7 +37,7 @@ def create_import() -> ResponseReturnValue:
 
 
 def _job_or_404(import_id: str) -> CatalogImport:
-    job = imports.get_import(current_merchant(), import_id)
+    job = imports.get_import(current_merchant(), import_id) if is_public_id(import_id) else None
     if job is None:
         raise ApiError(404, "No such import.")
     return job

@@ -11,7 +11,7 @@ from ..db import transaction
 from ..errors import ApiError
 from . import bp
 from .auth import current_merchant, merchant_required
-from .parsing import json_body
+from .parsing import is_public_id, json_body
 from .schemas import page_in
 
 
@@ -50,7 +50,7 @@ def list_profiles() -> ResponseReturnValue:
 @merchant_required
 def get_profile(profile_id: str) -> ResponseReturnValue:
     """Return one stored profile with its current consents."""
-    profile = profiles.get_by_id(current_merchant(), profile_id)
+    profile = profiles.get_by_id(current_merchant(), profile_id) if is_public_id(profile_id) else None
     if profile is None:
         raise ApiError(404, "No such profile.")
     return jsonify(profiles.summary(profile, detail=True))

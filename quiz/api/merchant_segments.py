@@ -13,11 +13,11 @@ from ..models import Segment
 from ..quizzes import live_quiz
 from . import bp
 from .auth import current_merchant, merchant_required
-from .parsing import json_body
+from .parsing import is_public_id, json_body
 
 
 def _segment_or_404(segment_id: str) -> Segment:
-    segment = segments.get(current_merchant(), segment_id)
+    segment = segments.get(current_merchant(), segment_id) if is_public_id(segment_id) else None
     if segment is None:
         raise ApiError(404, "No such segment.")
     return segment

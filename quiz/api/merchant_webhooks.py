@@ -12,7 +12,7 @@ from ..errors import ApiError
 from ..models import Webhook
 from . import bp
 from .auth import current_merchant, merchant_required
-from .parsing import json_body
+from .parsing import is_public_id, json_body
 
 
 class WebhookIn(Schema):
@@ -26,7 +26,7 @@ def _as_dict(hook: Webhook) -> dict[str, object]:
 
 
 def _hook_or_404(webhook_id: str) -> Webhook:
-    hook = webhooks.get(current_merchant(), webhook_id)
+    hook = webhooks.get(current_merchant(), webhook_id) if is_public_id(webhook_id) else None
     if hook is None:
         raise ApiError(404, "No such webhook.")
     return hook

@@ -2,32 +2,56 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from flask import jsonify
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, fields
+from marshmallow import Schema
 
+from ..segments import SegmentSchema
 from . import bp
+from .merchant_campaigns import ExportIn
+from .merchant_webhooks import WebhookIn
 from .merchant_widget import OriginsIn
+from .openapi_schemas import (
+    CLUSTERS,
+    CONSENT,
+    COUNT,
+    ERROR,
+    EXPLAINER,
+    OBJECT,
+    PAGE_EXTRA,
+    PURPOSES,
+    QUIZ_BODY,
+    QUIZ_DEFINITION,
+    SEGMENT,
+    VERSION,
+    WEBHOOK,
+    WIDGET,
+    Items,
+    array,
+    obj,
+    query_parameters,
+    schema_json,
+)
 from .schemas import (
     ConsentIn,
     ConsentPatchIn,
     ImportOut,
     ImportSummaryOut,
     ItemOut,
+    PageIn,
     ProductOut,
     QuizOut,
     RecommendationsIn,
     ResponsesIn,
 )
 
-ERROR = {
-    "type": "object",
-    "properties": {"error": {"type": "string"}, "fields": {"type": "object"}},
-    "required": ["error", "fields"],
-}
+Body = dict[str, Any] | type[Schema] | Items
+_PATH_PARAMETER = re.compile(r"{(\w+)}")
+CSV = "text/csv"
 
 
 @dataclass(frozen=True)
@@ -38,37 +62,26 @@ class Operation:
     path: str
     summary: str
     auth: str | None = None  # "subject" (token from /consents) or "merchant" (API key)
-    body: type[Schema] | None = None
+    body: Body | None = None
     status: int = 200
-    response: dict[str, Any] | type[Schema] | Items | None = None
+    response: Body | None = None
     multipart: bool = False
-
-
-@dataclass(frozen=True)
-class Items:
-    """A response body ``{"items": [SCHEMA, ...], **extra}``."""
-
-    schema: type[Schema]
-    extra: tuple[tuple[str, str | list[str]], ...] = ()
-
-    def json(self) -> dict[str, Any]:
-        """Return the JSON Schema of the body."""
-        properties: dict[str, Any] = {"items": {"type": "array", "items": schema_json(self.schema())}}
-        properties.update({name: {"type": kind} for name, kind in self.extra})
-        return {"type": "object", "properties": properties}
+    query: type[Schema] | None = None
+    media: tuple[str, ...] = ("application/json",)  # of the success response
+    defaulted: tuple[str, ...] = ()  # body fields the schema requires but the view fills in when missing
 
 
 OPERATIONS = (
-    Operation("get", "/healthz", "Liveness", response={"type": "object"}),
+    Operation("get", "/healthz", "Liveness", response=OBJECT),
     Operation("get", "/api/v1/m/{slug}/quiz", "The merchant's live quiz", response=QuizOut),
-    Operation("get", "/api/v1/m/{slug}/explainer", "Consent explainer text, version and SHA-256"),
+    Operation("get", "/api/v1/m/{slug}/explainer", "Consent explainer text, version and SHA-256", response=EXPLAINER),
     Operation(
         "post",
         "/api/v1/m/{slug}/consents",
         "Record a consent decision; returns the subject token",
         body=ConsentIn,
         status=201,
-        response={"type": "object", "properties": {"subject_token": {"type": "string"}}},
+        response=CONSENT,
     ),
     Operation(
         "post",
@@ -87,9 +100,16 @@ OPERATIONS = (
         status=201,
         response=Items(ItemOut, (("profile_id", ["string", "null"]),)),
     ),
-    Operation("get", "/api/v1/me", "Everything stored about the token's subject", auth="subject"),
+    Operation("get", "/api/v1/me", "Everything stored about the token's subject", auth="subject", response=OBJECT),
     Operation("delete", "/api/v1/me", "Erase the profile and withdraw every consent", auth="subject", status=204),
-    Operation("patch", "/api/v1/me/consents", "Change or withdraw purposes", auth="subject", body=ConsentPatchIn),
+    Operation(
+        "patch",
+        "/api/v1/me/consents",
+        "Change or withdraw purposes",
+        auth="subject",
+        body=ConsentPatchIn,
+        response=PURPOSES,
+    ),
     Operation(
         "post",
         "/api/v1/catalog/imports",
@@ -108,34 +128,115 @@ OPERATIONS = (
         response=ImportOut,
     ),
     Operation(
-        "get", "/api/v1/catalog/imports/{import_id}/errors.csv", "An import's row errors as CSV", auth="merchant"
+        "get",
+        "/api/v1/catalog/imports/{import_id}/errors.csv",
+        "An import's row errors as CSV",
+        auth="merchant",
+        media=(CSV,),
     ),
     Operation(
         "get",
         "/api/v1/products",
         "The catalog, a page at a time (limit, offset)",
         auth="merchant",
-        response=Items(ProductOut, (("total", "integer"), ("limit", "integer"), ("offset", "integer"))),
+        query=PageIn,
+        response=Items(ProductOut, PAGE_EXTRA),
     ),
-    Operation("get", "/api/v1/quiz", "The live quiz definition with its matching signals", auth="merchant"),
-    Operation("put", "/api/v1/quiz", "Publish a new quiz version (422 with a message per path)", auth="merchant"),
-    Operation("get", "/api/v1/widget", "Partner origins allowed to embed the widget, and the snippet", auth="merchant"),
-    Operation("get", "/api/v1/segments", "Saved segments with their sizes", auth="merchant"),
-    Operation("get", "/api/v1/clusters", "Taste clusters: sizes, nearest categories, typical answers", auth="merchant"),
-    Operation("get", "/api/v1/webhooks", "Registered webhooks with their signing secrets", auth="merchant"),
-    Operation("post", "/api/v1/webhooks", "Register a webhook URL (201 with its secret)", auth="merchant", status=201),
+    Operation(
+        "get",
+        "/api/v1/quiz",
+        "The live quiz definition with its matching signals",
+        auth="merchant",
+        response=QUIZ_DEFINITION,
+    ),
+    Operation(
+        "put",
+        "/api/v1/quiz",
+        "Publish a new quiz version: {definition} or the definition itself (422 with a message per path)",
+        auth="merchant",
+        body=QUIZ_BODY,
+        response=VERSION,
+    ),
+    Operation(
+        "get",
+        "/api/v1/widget",
+        "Partner origins allowed to embed the widget, and the snippet",
+        auth="merchant",
+        response=WIDGET,
+    ),
+    Operation("get", "/api/v1/segments", "Saved segments with their sizes", auth="merchant", response=Items(SEGMENT)),
+    Operation(
+        "get",
+        "/api/v1/clusters",
+        "Taste clusters: sizes, nearest categories, typical answers",
+        auth="merchant",
+        response=CLUSTERS,
+    ),
+    Operation(
+        "get",
+        "/api/v1/webhooks",
+        "Registered webhooks with their signing secrets",
+        auth="merchant",
+        response=Items(WEBHOOK),
+    ),
+    Operation(
+        "post",
+        "/api/v1/webhooks",
+        "Register a webhook URL (201 with its secret)",
+        auth="merchant",
+        body=WebhookIn,
+        status=201,
+        response=WEBHOOK,
+    ),
     Operation("delete", "/api/v1/webhooks/{webhook_id}", "Stop sending events to a URL", auth="merchant", status=204),
-    Operation("get", "/api/v1/webhooks/{webhook_id}/deliveries", "A webhook's deliveries and status", auth="merchant"),
-    Operation("post", "/api/v1/segments", "Save a segment (422 with a message per path)", auth="merchant", status=201),
-    Operation("post", "/api/v1/segments/count", "Count the profiles rules select, unsaved", auth="merchant"),
-    Operation("get", "/api/v1/segments/{segment_id}", "A segment, its size and members", auth="merchant"),
-    Operation("put", "/api/v1/segments/{segment_id}", "Replace a segment", auth="merchant"),
+    Operation(
+        "get",
+        "/api/v1/webhooks/{webhook_id}/deliveries",
+        "A webhook's deliveries and status",
+        auth="merchant",
+        response=Items(OBJECT),
+    ),
+    Operation(
+        "post",
+        "/api/v1/segments",
+        "Save a segment (422 with a message per path)",
+        auth="merchant",
+        body=SegmentSchema,
+        status=201,
+        response=SEGMENT,
+    ),
+    Operation(
+        "post",
+        "/api/v1/segments/count",
+        "Count the profiles rules select, unsaved",
+        auth="merchant",
+        body=SegmentSchema,
+        defaulted=("name",),
+        response=COUNT,
+    ),
+    Operation(
+        "get",
+        "/api/v1/segments/{segment_id}",
+        "A segment, its size and members",
+        auth="merchant",
+        response={**SEGMENT, "properties": {**SEGMENT["properties"], "profile_ids": array({"type": "string"})}},
+    ),
+    Operation(
+        "put",
+        "/api/v1/segments/{segment_id}",
+        "Replace a segment",
+        auth="merchant",
+        body=SegmentSchema,
+        response=SEGMENT,
+    ),
     Operation("delete", "/api/v1/segments/{segment_id}", "Delete a segment", auth="merchant", status=204),
     Operation(
         "get",
         "/api/v1/campaigns/export",
         "Download everyone who may be contacted on a channel now (?channel=email|sms&format=csv|json&products=3)",
         auth="merchant",
+        query=ExportIn,
+        media=(CSV, "application/json"),
     ),
     Operation(
         "put",
@@ -143,75 +244,69 @@ OPERATIONS = (
         "Replace the allowed partner origins (422 naming each invalid one)",
         auth="merchant",
         body=OriginsIn,
+        response=WIDGET,
     ),
-    Operation("get", "/api/v1/profiles", "Stored profiles (limit, offset)", auth="merchant"),
-    Operation("get", "/api/v1/profiles/{profile_id}", "One stored profile", auth="merchant"),
-    Operation("get", "/api/v1/openapi.json", "This document"),
+    Operation(
+        "get",
+        "/api/v1/profiles",
+        "Stored profiles (limit, offset)",
+        auth="merchant",
+        query=PageIn,
+        response=Items(OBJECT, PAGE_EXTRA),
+    ),
+    Operation("get", "/api/v1/profiles/{profile_id}", "One stored profile", auth="merchant", response=OBJECT),
+    Operation("get", "/api/v1/openapi.json", "This document", response=OBJECT),
 )
 
 
-def field_json(field: fields.Field) -> dict[str, Any]:
-    """Return the JSON Schema of one marshmallow field."""
-    if isinstance(field, fields.Nested):
-        nested = schema_json(field.schema)
-        return {"type": "array", "items": nested} if field.many else nested
-    if isinstance(field, fields.List):
-        return {"type": "array", "items": field_json(field.inner)}
-    simple = (
-        (fields.Boolean, {"type": "boolean"}),
-        (fields.Integer, {"type": "integer"}),
-        (fields.Float, {"type": "number"}),
-        (fields.Email, {"type": "string", "format": "email"}),
-        (fields.DateTime, {"type": "string", "format": "date-time"}),
-        (fields.String, {"type": "string"}),
-        (fields.Dict, {"type": "object"}),
-    )
-    return next((dict(spec) for kind, spec in simple if isinstance(field, kind)), {})
+def _body_json(body: Body) -> dict[str, Any]:
+    if isinstance(body, type):
+        return schema_json(body())
+    if isinstance(body, Items):
+        return body.json()
+    return body
 
 
-def schema_json(schema: Schema) -> dict[str, Any]:
-    """Return the JSON Schema of a marshmallow schema."""
-    properties = {f.data_key or name: field_json(f) for name, f in schema.fields.items()}
-    required = [f.data_key or name for name, f in schema.fields.items() if f.required]
-    return {"type": "object", "properties": properties, **({"required": required} if required else {})}
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    path = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for name in _PATH_PARAMETER.findall(op.path)
+    ]
+    return path + (query_parameters(op.query()) if op.query else [])
 
 
 def _operation(op: Operation) -> dict[str, Any]:
-    response = op.response
-    if isinstance(response, type):
-        body_schema: dict[str, Any] | None = schema_json(response())
-    elif isinstance(response, Items):
-        body_schema = response.json()
-    else:
-        body_schema = response
+    success: dict[str, Any] = {"description": "OK"}
+    if op.status != 204:
+        schema = _body_json(op.response) if op.response is not None else {}
+        success["content"] = {media: {"schema": schema if media == "application/json" else {}} for media in op.media}
     spec: dict[str, Any] = {
         "summary": op.summary,
         "responses": {
-            str(op.status): {
-                "description": "OK",
-                **({"content": {"application/json": {"schema": body_schema}}} if body_schema else {}),
-            },
+            str(op.status): success,
             "4XX": {"description": "Error", "content": {"application/json": {"schema": ERROR}}},
         },
     }
+    if parameters := _parameters(op):
+        spec["parameters"] = parameters
     if op.auth:
         spec["security"] = [{op.auth: []}]
     if op.body is not None:
-        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema_json(op.body())}}}
+        body = _body_json(op.body)
+        if op.defaulted:
+            body = {**body, "required": [name for name in body.get("required", []) if name not in op.defaulted]}
+        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     if op.multipart:
         spec["requestBody"] = {
             "required": True,
             "content": {
                 "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {
-                            "file": {"type": "string", "format": "binary"},
-                            "format": {"type": "string"},
-                            "mode": {"type": "string", "enum": ["upsert", "full"]},
-                        },
-                    }
+                    "schema": obj(
+                        ("file",),
+                        file={"type": "string", "format": "binary"},
+                        format={"type": "string"},
+                        mode={"type": "string", "enum": ["upsert", "full"]},
+                    )
                 }
             },
         }

@@ -11,8 +11,6 @@ from ..errors import ApiError
 
 # Ids Attune hands out (imports, profiles, segments, webhooks) are 32 hex digits; anything else names nothing.
 _PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
-# JSON writes U+0000 as \u0000: no real payload holds it, and PostgreSQL text columns cannot store it.
-_JSON_NUL = b"\\u0000"
 
 
 def json_body() -> dict[str, Any]:
@@ -23,9 +21,6 @@ def json_body() -> dict[str, Any]:
         body = None
     if not isinstance(body, dict):
         raise ApiError(400, "Send a JSON object with Content-Type: application/json.")
-    if _JSON_NUL in request.get_data(cache=True):
-        message = "Text in the request holds a NUL character (\\u0000); remove it."
-        raise ApiError(422, message, {"_schema": [message]})
     return body
 
 

@@ -13,6 +13,15 @@ from ..i18n import LOCALES
 from ..imports import progress_of
 
 
+class UtcDateTime(fields.AwareDateTime):
+    """A timestamp written with its UTC offset, also when the database handed it back naive (SQLite)."""
+
+    def _serialize(self, value: dt.datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 class Decision(fields.Boolean):
     """A consent decision: JSON true or false only, never "yes", 1 or "on"."""
 
@@ -75,7 +84,7 @@ class RecommendationsIn(Schema):
     """Answers so far, for recommendations."""
 
     answers = fields.Dict(keys=fields.String(), required=True)
-    limit = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 50))
+    limit = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 50))
     exclude = fields.List(
         fields.String(validate=validate.Length(1, 200)), load_default=list, validate=validate.Length(max=500)
     )
@@ -88,7 +97,7 @@ class ResponsesIn(Schema):
     answers = fields.Dict(keys=fields.String(), required=True)
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320))
     first_name = PlainText(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    limit = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 50))
+    limit = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 50))
 
 
 class OptionOut(Schema):
@@ -177,9 +186,9 @@ class ImportOut(Schema):
     errors = fields.List(fields.Dict())
     summary = fields.Dict()
     message = fields.String()
-    created_at = fields.AwareDateTime(default_timezone=dt.UTC)
-    started_at = fields.AwareDateTime(default_timezone=dt.UTC, allow_none=True)
-    finished_at = fields.AwareDateTime(default_timezone=dt.UTC, allow_none=True)
+    created_at = UtcDateTime(default_timezone=dt.UTC)
+    started_at = UtcDateTime(default_timezone=dt.UTC, allow_none=True)
+    finished_at = UtcDateTime(default_timezone=dt.UTC, allow_none=True)
     percent = fields.Method("get_percent")
     rate_per_s = fields.Method("get_rate")
     eta_s = fields.Method("get_eta")
