@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -156,6 +157,24 @@ def stored_subjects(instance: Path, database_url: str, tokens: list[str]) -> tup
     return kept, len(tokens)
 
 
+def server_failures(log: Path) -> list[str]:
+    """Return the server's log lines about failures: ERROR records and 5xx answers other than 503."""
+    found = []
+    for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
+        try:
+            entry = json.loads(line)
+        except ValueError:  # gunicorn's own lines: an error it answered itself
+            if "Error handling request" in line or "Traceback" in line:
+                found.append(line[:2000])
+            continue
+        status = entry.get("status")
+        if isinstance(status, int) and status >= 500 and status != 503:
+            found.insert(0, line[:2000])
+        elif entry.get("level") in ("ERROR", "CRITICAL") and entry.get("request_id"):  # not a background loop
+            found.append(line[-3000:])
+    return found
+
+
 def summarise(answers: list[Answer], cut_at: float, restored_at: float) -> dict[str, Any]:
     """Return the figures and verdicts of a run."""
     during = [a for a in answers if a.started >= cut_at and a.ended <= restored_at]
@@ -185,6 +204,7 @@ def main() -> None:
     parser.add_argument("--outage", type=float, default=None, help="seconds the database is away (default 30)")
     parser.add_argument("--smoke", action="store_true", help="a 5 s outage, for CI")
     parser.add_argument("--threads", type=int, default=6, help="shopper threads")
+    parser.add_argument("--log", type=Path, default=None, help="keep the server's log in this file")
     args = parser.parse_args()
     outage = args.outage or (5.0 if args.smoke else 30.0)
     from sqlalchemy.engine import make_url
@@ -216,6 +236,7 @@ def main() -> None:
                     env={**env, "DATABASE_URL": database_url},
                     check=True,
                     stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,  # the migration's own log lines; shown if it fails
                 )
             (instance / "prometheus").mkdir()
             log = (instance / "gunicorn.log").open("wb")
@@ -248,6 +269,9 @@ def main() -> None:
                 stop_server(server, timeout=30)
             proxy.close()
             drop()
+        failures = server_failures(instance / "gunicorn.log")
+        if args.log:
+            shutil.copyfile(instance / "gunicorn.log", args.log)
     figures = summarise(answers, cut_at, restored_at)
     figures["consents 201"] = consented
     figures["consents stored"] = kept
@@ -273,6 +297,9 @@ def main() -> None:
     for promise, kept_it in promises.items():
         print(f"{'ok  ' if kept_it else 'FAIL'} {promise}")
     print(f"time to recover: {figures['recovery s']} s after the database returned")
+    if failures:
+        print("\nserver log lines of failures (first 20):")
+        print("\n".join(failures[:20]))
     if not all(promises.values()):
         sys.exit(1)
 

@@ -72,4 +72,7 @@ def transaction() -> Iterator[Session]:
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
-        session.close()
+        try:
+            session.close()
+        except sa.exc.DBAPIError:  # the connection died after the answer was made: drop it, keep the answer
+            session.invalidate()

@@ -96,6 +96,14 @@ def outage_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask
     proxy = TcpProxy((server.host or "127.0.0.1", server.port or 5432))
     url = server.set(database=name, host="127.0.0.1", port=proxy.port, query={"connect_timeout": "3"})
     app = make_app(url.render_as_string(hide_password=False), tmp_path_factory.mktemp("outage"))
+
+    @app.get("/test/read-then-cut")
+    def read_then_cut() -> str:
+        """Read in a transaction, then lose the database before the session closes."""
+        count = get_session().scalar(sa.select(sa.func.count()).select_from(Merchant))
+        proxy.cut()
+        return f"{count} merchants"
+
     try:
         with app.app_context():
             upgrade(app)
@@ -171,6 +179,16 @@ def test_a_database_outage_answers_503_and_service_recovers_by_itself(outage_app
         assert all(subjects)
         found = set(get_session().scalars(sa.select(ConsentRecord.subject_id)))
         assert {s.subject_id for s in subjects if s} <= found
+
+
+def test_a_connection_lost_after_the_answer_was_made_keeps_the_answer(outage_app: tuple[Flask, TcpProxy]) -> None:
+    app, proxy = outage_app
+    try:
+        response = app.test_client().get("/test/read-then-cut")
+    finally:
+        proxy.restore()
+    assert response.status_code == 200 and response.get_data(as_text=True) == "1 merchants"
+    assert app.test_client().get("/api/v1/m/demo/quiz").status_code == 200
 
 
 # -- index files ------------------------------------------------------------------------------
