@@ -58,6 +58,9 @@ run: demo
 serve: export DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/attune
 serve: export REDIS_URL ?= redis://127.0.0.1:6379/0
 serve: export WEB_CONCURRENCY ?= 2
+# JSON log lines with request ids, and metrics summed over every process (docs/reliability.md).
+serve: export ATTUNE_LOG_FORMAT ?= json
+serve: export PROMETHEUS_MULTIPROC_DIR ?= $(or $(ATTUNE_INSTANCE),$(CURDIR)/instance)/prometheus
 serve: export PORT := $(PORT)
 serve: translations
 	$(FLASK) db create
