@@ -126,7 +126,9 @@ def queue(merchant_id: int, event: str, data: Mapping[str, Any]) -> int:
     for hook in hooks:
         payload = {"event": event, "created_at": utcnow().isoformat(), "data": dict(data)}
         get_session().add(WebhookDelivery(webhook_id=hook.id, event=event, payload=payload))
-    if hooks:
+    if hooks and not current_app.config["REDIS_URL"]:
+        # With Redis (the production shape) only the job worker sends: it polls for due
+        # deliveries every WEBHOOK_POLL_SECONDS, so web workers start no sending thread.
         deliverer().wake()
     return len(hooks)
 

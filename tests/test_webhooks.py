@@ -147,3 +147,20 @@ def test_webhook_registration_is_checked_and_scoped(app: Flask, client: FlaskCli
     refused = client.post("/admin/webhooks", data={"csrf_token": csrf_token(page), "url": "not a url"})
     assert refused.status_code == 422 and "Give an http(s) URL" in refused.get_data(as_text=True)
     assert client.delete(f"/api/v1/webhooks/{hook['id']}", headers=bearer(shop.api_key)).status_code == 204
+
+
+def test_in_the_production_shape_only_the_job_worker_sends(app: Flask, client: FlaskClient, receiver: Receiver) -> None:
+    app.config["REDIS_URL"] = "redis://127.0.0.1:6379/0"  # a web worker of `make serve`
+    try:
+        shop = make_merchant(app, "hooked-prod")
+        made = client.post("/api/v1/webhooks", json={"url": receiver.url}, headers=bearer(shop.api_key))
+        grant(client, "hooked-prod", profile=True)  # queues consent.changed
+        time.sleep(0.5)
+        assert receiver.received == [], "a web worker must not send: the job worker does"
+        assert [d["status"] for d in deliveries(client, shop.api_key, made.json["id"])] == ["pending"]
+        with app.app_context():
+            webhooks.deliver_due()  # what the job worker's deliverer does every WEBHOOK_POLL_SECONDS
+        receiver.wait_for(1)
+        assert receiver.received[0]["headers"]["Attune-Event"] == "consent.changed"
+    finally:
+        app.config["REDIS_URL"] = None
