@@ -288,6 +288,12 @@ def start(app: Flask) -> None:
     found.wake()
 
 
+def stop(app: Flask) -> None:
+    """Stop the app's sending thread, if it runs (a process shutting down, or a test's app)."""
+    found: Deliverer = app.extensions[EXTENSION]
+    found.stop()
+
+
 def deliverer() -> Deliverer:
     """Return the app's deliverer."""
     found: Deliverer = current_app.extensions[EXTENSION]

@@ -13,7 +13,7 @@ import re
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from app import create_app  # noqa: E402
+from quiz import webhooks  # noqa: E402
+from quiz.db import get_engine  # noqa: E402
 from quiz.migrate import upgrade  # noqa: E402
 
 # Property and fuzz tests: bounded per test by their own max_examples; no deadline (the CI machine
@@ -97,7 +99,6 @@ def make_app(database_url: str, instance_path: Path, **overrides: Any) -> Flask:
 @pytest.fixture(scope="session")
 def demo_loaded(database_url: str, instance_path: Path) -> None:
     """Migrate the session database and load the demo merchant once."""
-    from quiz.db import get_engine
     from quiz.demo import load_demo
 
     app = make_app(database_url, instance_path)
@@ -116,8 +117,8 @@ def app(database_url: str, instance_path: Path, demo_loaded: None) -> Iterator[F
 
 
 def _clean(app: Flask) -> None:
-    from quiz.db import get_engine
-
+    # A deliverer left polling would send the next tests' webhooks from a finished test's app.
+    webhooks.stop(app)
     with app.app_context():
         with get_engine().begin() as conn:
             demo_id = conn.scalar(sa.text("SELECT id FROM merchant WHERE slug = 'demo'"))
@@ -134,6 +135,26 @@ def _clean(app: Flask) -> None:
                 conn.execute(sa.text(f"DELETE FROM {table} WHERE merchant_id <> :d"), {"d": demo_id})
             conn.execute(sa.text("DELETE FROM merchant WHERE id <> :d"), {"d": demo_id})
         get_engine().dispose()
+
+
+@pytest.fixture
+def new_app(database_url: str, instance_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Return a maker of extra apps on the session database; their connections close afterwards."""
+    made: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        made.append(
+            make_app(
+                overrides.pop("database_url", database_url), overrides.pop("instance_path", instance_path), **overrides
+            )
+        )
+        return made[-1]
+
+    yield make
+    for extra in made:
+        webhooks.stop(extra)
+        with extra.app_context():
+            get_engine().dispose()
 
 
 @pytest.fixture

@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from quiz.db import get_engine
 from recommender import embedder
 from recommender.embedder import default_model_path
 
-from .conftest import make_app
 from .helpers import grant
-
-
-@pytest.fixture
-def new_app(database_url: str, instance_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Return a maker of extra apps on the session database; their connections close afterwards."""
-    made: list[Flask] = []
-
-    def make(**overrides: Any) -> Flask:
-        made.append(
-            make_app(
-                overrides.pop("database_url", database_url), overrides.pop("instance_path", instance_path), **overrides
-            )
-        )
-        return made[-1]
-
-    yield make
-    for extra in made:
-        with extra.app_context():
-            get_engine().dispose()
 
 
 def wait_ready(client: FlaskClient, timeout_s: float = 120) -> dict[str, object]:
@@ -93,16 +70,21 @@ def test_a_fresh_process_reports_loading_until_its_model_is_loaded(
     cold = tmp_path / "model"
     cold.symlink_to(default_model_path(), target_is_directory=True)
     client = new_app(EMBEDDING_MODEL=str(cold)).test_client()
-    # From the page cache the model loads in a fraction of a second; holding the loader's lock
-    # makes the load take as long as a cold one does, so the probe is seen while it runs.
-    with embedder._MODELS_LOCK:
-        started = time.monotonic()
-        first = client.get("/readyz")
-        assert time.monotonic() - started < 2, "the probe must not wait for the model"
-    assert first.status_code == 503 and first.headers["Retry-After"]
-    assert first.json["checks"]["model"]["status"] == "loading"
-    assert first.json["checks"]["database"]["status"] == "ok"
-    assert wait_ready(client)["checks"]["model"] == {"status": "ok"}  # type: ignore[index]
+    try:
+        # From the page cache the model loads in a fraction of a second; holding the loader's lock
+        # makes the load take as long as a cold one does, so the probe is seen while it runs.
+        with embedder._MODELS_LOCK:
+            started = time.monotonic()
+            first = client.get("/readyz")
+            assert time.monotonic() - started < 2, "the probe must not wait for the model"
+        assert first.status_code == 503 and first.headers["Retry-After"]
+        assert first.json["checks"]["model"]["status"] == "loading"
+        assert first.json["checks"]["database"]["status"] == "ok"
+        assert wait_ready(client)["checks"]["model"] == {"status": "ok"}  # type: ignore[index]
+    finally:
+        # Leave the process with the one model every other test shares.
+        with embedder._MODELS_LOCK:
+            embedder._MODELS.pop(str(cold), None)
 
 
 def test_readyz_reports_a_model_that_cannot_load(

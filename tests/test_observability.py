@@ -12,7 +12,6 @@ import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -20,9 +19,8 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from quiz import logs
-from quiz.db import get_engine
 
-from .conftest import csrf_token, make_app
+from .conftest import csrf_token
 from .helpers import bearer, grant, make_merchant, upload, wait_for_import
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,25 +42,6 @@ def log_lines() -> Iterator[io.StringIO]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
-
-
-@pytest.fixture
-def new_app(database_url: str, instance_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Return a maker of extra apps on the session database; their connections close afterwards."""
-    made: list[Flask] = []
-
-    def make(**overrides: Any) -> Flask:
-        made.append(
-            make_app(
-                overrides.pop("database_url", database_url), overrides.pop("instance_path", instance_path), **overrides
-            )
-        )
-        return made[-1]
-
-    yield make
-    for extra in made:
-        with extra.app_context():
-            get_engine().dispose()
 
 
 def parsed(stream: io.StringIO) -> list[dict[str, object]]:

@@ -49,18 +49,23 @@ def test_two_apps_in_one_process_share_one_model(app: Flask, database_url: str, 
     from quiz import merchants
     from quiz.search import recommender_for
 
-    other = make_app(database_url, instance_path)
-    found = []
-    for each in (app, other):
+    def loaded_models() -> int:
+        # type(), not isinstance(): isinstance reads __class__, which some torch shims answer with a warning.
+        return sum(1 for obj in gc.get_objects() if issubclass(type(obj), SentenceTransformer))
+
+    def recommend_in(each: Flask) -> Any:
         with each.app_context():
             recommender = recommender_for(merchants.get_by_slug("demo"))
             recommender.embedder.encode(["a tent for two"])
-            found.append(recommender)
-    assert found[0].embedder is not found[1].embedder, "each app has its own embedder (and text cache)"
-    assert found[0].embedder.model is found[1].embedder.model
-    # type(), not isinstance(): isinstance reads __class__, which some torch shims answer with a warning.
-    loaded = [obj for obj in gc.get_objects() if issubclass(type(obj), SentenceTransformer)]
-    assert len(loaded) == 1, f"{len(loaded)} models loaded in one process"
+            return recommender
+
+    first = recommend_in(app)
+    before = loaded_models()
+    other = make_app(database_url, instance_path)
+    second = recommend_in(other)
+    assert first.embedder is not second.embedder, "each app has its own embedder (and text cache)"
+    assert first.embedder.model is second.embedder.model
+    assert loaded_models() == before, "the second app loaded a model of its own"
     release(other)
 
 
