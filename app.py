@@ -27,7 +27,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from quiz import cli, db, errors, health, i18n, jobs, limits, logs, metrics, retention, search, security, webhooks
+    from quiz import (
+        cli,
+        db,
+        errors,
+        health,
+        i18n,
+        jobs,
+        limits,
+        logs,
+        metrics,
+        nul_guard,
+        retention,
+        search,
+        security,
+        webhooks,
+    )
     from quiz.config import load_config
     from quiz.extensions import csrf
 
@@ -46,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    nul_guard.init_app(app)
     cli.init_app(app)
 
     from quiz.admin import bp as admin_bp

@@ -224,7 +224,7 @@ def test_deeply_nested_json_is_400(client: FlaskClient) -> None:
 
 def test_control_characters_never_reach_the_database(app: Flask, client: FlaskClient) -> None:
     auth = grant(client, profile=True)
-    body = {"answers": full_answers(looking_for="rain\x00 jacket"), "first_name": "A\x00da"}
+    body = {"answers": full_answers(looking_for="rain\x07 jacket"), "first_name": "A\x1bda"}
     profile_id = client.post("/api/v1/m/demo/responses", json=body, headers=auth).json["profile_id"]
     with app.app_context():
         profile = get_session().get(Profile, profile_id)

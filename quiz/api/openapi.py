@@ -324,7 +324,9 @@ def build_spec() -> dict[str, Any]:
             "title": "Attune API",
             "version": "1",
             "description": "Shopper-facing text (quiz, explainer, reasons, answer errors) is in the language "
-            "of the `lang` query parameter (en, es), else of the Accept-Language header, else English.",
+            "of the `lang` query parameter (en, es), else of the Accept-Language header, else English. "
+            "No text accepts the NUL character (U+0000): a query parameter or JSON string holding one "
+            "is answered 400 with the fields named.",
         },
         "paths": paths,
         "components": {
