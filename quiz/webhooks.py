@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from sqlalchemy.orm.exc import StaleDataError
 
 from .db import get_session, transaction
 from .models import Merchant, Webhook, WebhookDelivery, utcnow
@@ -222,19 +223,31 @@ def _attempt(delivery: WebhookDelivery) -> None:
 
 
 def _record(delivery: WebhookDelivery, status: int | None, error: str | None) -> None:
-    """Write an attempt's outcome: delivered, failed for good, or due again after a pause."""
+    """Write an attempt's outcome, unless the delivery went with its webhook during the attempt."""
+    delivery_id = delivery.id  # read now: the instance expires with the transaction below
+    try:
+        with transaction():
+            current = get_session().get(WebhookDelivery, delivery_id, populate_existing=True)
+            if current is not None:
+                _apply_outcome(current, status, error)
+    except StaleDataError:  # deleted between the read and the write: nothing left to record
+        current = None
+    if current is None:
+        logger.info("webhook delivery %s was deleted with its webhook during the attempt", delivery_id)
+
+
+def _apply_outcome(delivery: WebhookDelivery, status: int | None, error: str | None) -> None:
+    """Mark ``delivery`` delivered, failed for good, or due again after a pause."""
     config = current_app.config
-    with transaction():
-        delivery = get_session().merge(delivery)
-        delivery.attempts += 1
-        delivery.last_status, delivery.last_error = status, error
-        if status is not None and 200 <= status < 300:
-            delivery.status, delivery.delivered_at, delivery.last_error = "delivered", utcnow(), None
-        elif delivery.attempts >= config["WEBHOOK_MAX_ATTEMPTS"]:
-            delivery.status = "failed"
-        else:
-            wait = config["WEBHOOK_RETRY_BASE"] * 2 ** (delivery.attempts - 1)
-            delivery.next_attempt_at = utcnow() + dt.timedelta(seconds=wait)
+    delivery.attempts += 1
+    delivery.last_status, delivery.last_error = status, error
+    if status is not None and 200 <= status < 300:
+        delivery.status, delivery.delivered_at, delivery.last_error = "delivered", utcnow(), None
+    elif delivery.attempts >= config["WEBHOOK_MAX_ATTEMPTS"]:
+        delivery.status = "failed"
+    else:
+        wait = config["WEBHOOK_RETRY_BASE"] * 2 ** (delivery.attempts - 1)
+        delivery.next_attempt_at = utcnow() + dt.timedelta(seconds=wait)
 
 
 class Deliverer:

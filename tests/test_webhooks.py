@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -26,6 +26,7 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.statuses: list[int] = []  # answered in turn; then 204
+        self.on_receive: Callable[[dict[str, Any]], None] | None = None  # given the WSGI environ, before the answer
         self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -34,6 +35,8 @@ class Receiver:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
         self.received.append({"body": body, "headers": headers})
+        if self.on_receive is not None:
+            self.on_receive(environ)
         status = self.statuses.pop(0) if self.statuses else 204
         start_response(f"{status} X", [("Content-Type", "text/plain")])
         return [b""]
@@ -162,5 +165,35 @@ def test_in_the_production_shape_only_the_job_worker_sends(app: Flask, client: F
             webhooks.deliver_due()  # what the job worker's deliverer does every WEBHOOK_POLL_SECONDS
         receiver.wait_for(1)
         assert receiver.received[0]["headers"]["Attune-Event"] == "consent.changed"
+    finally:
+        app.config["REDIS_URL"] = None
+
+
+def test_a_webhook_deleted_while_its_delivery_is_in_flight_spoils_no_round(
+    app: Flask, client: FlaskClient, receiver: Receiver
+) -> None:
+    app.config["REDIS_URL"] = "redis://127.0.0.1:6379/0"  # no sending thread: the round runs here
+    try:
+        shop = make_merchant(app, "hooked-deleted")
+        doomed = client.post("/api/v1/webhooks", json={"url": receiver.url + "?doomed"}, headers=bearer(shop.api_key))
+        kept = client.post("/api/v1/webhooks", json={"url": receiver.url}, headers=bearer(shop.api_key))
+        grant(client, "hooked-deleted", profile=True)  # one consent.changed for each webhook
+
+        def delete_the_doomed_hook(environ: dict[str, Any]) -> None:
+            from quiz.db import get_session, transaction
+            from quiz.models import Webhook
+
+            if environ["QUERY_STRING"] == "doomed":
+                with app.app_context(), transaction():
+                    get_session().delete(get_session().get(Webhook, doomed.json["id"]))
+
+        receiver.on_receive = delete_the_doomed_hook
+        with app.app_context():
+            assert webhooks.deliver_due() == 2, "the round goes on past the deleted webhook"
+        assert (
+            client.get(f"/api/v1/webhooks/{doomed.json['id']}/deliveries", headers=bearer(shop.api_key)).status_code
+            == 404
+        )
+        assert [d["status"] for d in deliveries(client, shop.api_key, kept.json["id"])] == ["delivered"]
     finally:
         app.config["REDIS_URL"] = None
