@@ -145,6 +145,9 @@ def test_a_new_address_or_link_replaces_the_old_one_and_links_expire(
     assert "/resend" in action
     resent = client.post(action, data={"csrf_token": csrf_token(page)}).get_data(as_text=True)
     assert "A new link is on its way to new@example.com." in resent
+    # Each link resends once (the new link replaces it), so a link cannot be used to flood an inbox.
+    again = client.post(action, data={"csrf_token": csrf_token(page)})
+    assert again.status_code == 404 and "A new link" not in again.get_data(as_text=True)
     app.config["EMAIL_CONFIRM_MAX_AGE"] = 3600
     third = confirmation_link(outbox, "new@example.com")
     assert third != second and "is confirmed" in confirm(client, third)
