@@ -37,25 +37,6 @@ PURPOSES = {"recommendations": True, "profile": False, "email": False, "sms": Fa
 NEED = {"answers": {"looking_for": "a warm scarf for winter"}, "limit": 5}
 
 
-@pytest.fixture
-def new_app(database_url: str, instance_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Return a maker of extra apps on the session database; their connections close afterwards."""
-    made: list[Flask] = []
-
-    def make(**overrides: Any) -> Flask:
-        made.append(
-            make_app(
-                overrides.pop("database_url", database_url), overrides.pop("instance_path", instance_path), **overrides
-            )
-        )
-        return made[-1]
-
-    yield make
-    for extra in made:
-        with extra.app_context():
-            get_engine().dispose()
-
-
 def metric(client: FlaskClient, name: str, **labels: str) -> float:
     """Return the value of one sample of /metrics (0 when it has not been recorded yet)."""
     text = client.get("/metrics").get_data(as_text=True)

@@ -213,6 +213,7 @@ def test_gunicorn_and_a_job_worker_serve_an_uploaded_catalog(
         "ATTUNE_INSTANCE": str(tmp_path / "instance"),
         "REDIS_URL": REDIS,
         "ATTUNE_JOB_QUEUE_NAME": queue_name,
+        "ATTUNE_RATELIMIT_KEY_PREFIX": queue_name,  # no count left in Redis by an earlier run applies
         "WEB_CONCURRENCY": "2",
         "PORT": str(port),
         "HF_HUB_OFFLINE": "1",
