@@ -69,6 +69,7 @@ class Operation:
     query: type[Schema] | None = None
     media: tuple[str, ...] = ("application/json",)  # of the success response
     defaulted: tuple[str, ...] = ()  # body fields the schema requires but the view fills in when missing
+    limited: bool = False  # wears a rate limit (quiz/limits.py): may answer 429 with Retry-After
 
 
 OPERATIONS = (
@@ -82,6 +83,7 @@ OPERATIONS = (
         body=ConsentIn,
         status=201,
         response=CONSENT,
+        limited=True,
     ),
     Operation(
         "post",
@@ -90,6 +92,7 @@ OPERATIONS = (
         auth="subject",
         body=RecommendationsIn,
         response=Items(ItemOut, (("took_ms", "number"),)),
+        limited=True,
     ),
     Operation(
         "post",
@@ -99,6 +102,7 @@ OPERATIONS = (
         body=ResponsesIn,
         status=201,
         response=Items(ItemOut, (("profile_id", ["string", "null"]),)),
+        limited=True,
     ),
     Operation("get", "/api/v1/me", "Everything stored about the token's subject", auth="subject", response=OBJECT),
     Operation("delete", "/api/v1/me", "Erase the profile and withdraw every consent", auth="subject", status=204),
@@ -109,6 +113,7 @@ OPERATIONS = (
         auth="subject",
         body=ConsentPatchIn,
         response=PURPOSES,
+        limited=True,
     ),
     Operation(
         "post",
@@ -275,6 +280,13 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
     return path + (query_parameters(op.query()) if op.query else [])
 
 
+RATE_LIMITED = {
+    "description": "Too many requests; try again after Retry-After seconds",
+    "headers": {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 1}}},
+    "content": {"application/json": {"schema": ERROR}},
+}
+
+
 def _operation(op: Operation) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "OK"}
     if op.status != 204:
@@ -287,6 +299,8 @@ def _operation(op: Operation) -> dict[str, Any]:
             "4XX": {"description": "Error", "content": {"application/json": {"schema": ERROR}}},
         },
     }
+    if op.limited:
+        spec["responses"]["429"] = RATE_LIMITED
     if parameters := _parameters(op):
         spec["parameters"] = parameters
     if op.auth:
