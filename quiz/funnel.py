@@ -7,45 +7,63 @@ allowed no profile are counted too without anything about them being stored.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
+from . import metrics
 from .db import get_session
 from .explainer import PURPOSES
 from .models import FunnelCount, Merchant
 from .quiz_schema import Quiz
+
+logger = logging.getLogger(__name__)
 
 # Upper bounds (seconds) of the time-to-finish buckets; the last bucket is open.
 DURATION_BUCKETS = (30, 60, 120, 300, 600, 1800)
 
 
 def count(merchant_id: int, events: Iterable[str], by: int = 1) -> None:
-    """Add ``by`` to today's counter of each event, each in a short transaction of its own.
+    """Add ``by`` to today's counter of each event, in one short transaction of its own.
 
-    Call it outside other transactions: it commits the request's session.
+    Counting follows what the shopper did, which the request has already committed: a database
+    that refuses the count (locked past its busy timeout, briefly unreachable) costs the count,
+    logged and metered, never the shopper's answer. Call it outside other transactions: it
+    commits the request's session.
     """
+    tally = Counter(event[:120] for event in events)
+    if not tally:
+        return
     session = get_session()
     day = dt.datetime.now(dt.UTC).date()
-    for event in events:
-        _increment(session, merchant_id, day, event[:120], by)
+    try:
+        for event in sorted(tally):  # one order for every request: no deadlock between two of them
+            session.execute(_increment(session, merchant_id, day, event, by * tally[event]))
+        session.commit()
+    except (OperationalError, InterfaceError, PoolTimeout) as exc:
+        session.rollback()
+        logger.warning(
+            "funnel: %d events not counted: %s", sum(tally.values()), str(getattr(exc, "orig", None) or exc)[:200]
+        )
+        metrics.count_funnel_dropped(sum(tally.values()))
 
 
-def _increment(session: Session, merchant_id: int, day: dt.date, event: str, by: int) -> None:
-    where = (FunnelCount.merchant_id == merchant_id, FunnelCount.day == day, FunnelCount.event == event)
-    update = sa.update(FunnelCount).where(*where).values(count=FunnelCount.count + by)
-    if not session.execute(update).rowcount:
-        session.add(FunnelCount(merchant_id=merchant_id, day=day, event=event, count=by))
-        try:
-            session.commit()
-            return
-        except IntegrityError:  # another request created today's row first
-            session.rollback()
-            session.execute(update)
-    session.commit()
+def _increment(session: Session, merchant_id: int, day: dt.date, event: str, by: int) -> sa.Insert:
+    """Return an upsert adding ``by`` to the counter (created at ``by`` if it is the day's first)."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = FunnelCount.__table__
+    statement = insert(table).values(merchant_id=merchant_id, day=day, event=event, count=by)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.merchant_id, table.c.day, table.c.event], set_={"count": table.c.count + by}
+    )
 
 
 def decision_events(purposes: Mapping[str, bool]) -> list[str]:

@@ -51,6 +51,7 @@ class _Metrics:
     import_failures: Counter
     index_load_failures: Counter
     database_unavailable: Counter
+    funnel_counts_dropped: Counter
 
 
 _created: _Metrics | None = None
@@ -94,6 +95,10 @@ def _metrics() -> _Metrics:
                     "attune_database_unavailable_responses",
                     "Requests answered 503 because the database was unreachable.",
                 ),
+                funnel_counts_dropped=Counter(
+                    "attune_funnel_counts_dropped",
+                    "Funnel events not counted because the database refused the write (the request succeeded).",
+                ),
             )
         return _created
 
@@ -132,6 +137,11 @@ def count_index_load_failure() -> None:
 def count_database_unavailable() -> None:
     """Record a request answered 503 because the database could not be reached."""
     _metrics().database_unavailable.inc()
+
+
+def count_funnel_dropped(events: int) -> None:
+    """Record funnel events lost to a database that refused their write."""
+    _metrics().funnel_counts_dropped.inc(events)
 
 
 def mark_worker_dead(pid: int) -> None:

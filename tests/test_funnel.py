@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+from collections.abc import Callable
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.engine import make_url
 
-from quiz.db import get_session
+from quiz import funnel, merchants
+from quiz.db import get_engine, get_session
 from quiz.funnel import duration_event
 from quiz.models import FunnelCount
 
@@ -102,3 +108,39 @@ def test_going_back_and_coming_again_never_counts_twice(app: Flask) -> None:
     assert counts["start"] == 2 and counts["complete"] == 2, counts
     assert counts["section:intent"] == 2 and counts["answered:looking_for"] == 2
     assert counts["section:about"] == 1, "the returning run did not answer 'about' again"
+
+
+def test_a_count_the_database_refuses_is_dropped_not_raised(
+    app: Flask, new_app: Callable[..., Flask], database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("holds SQLite's write lock from a second connection")
+    counting = new_app()
+    with counting.app_context():
+        demo = merchants.get_by_slug("demo")
+        engine = get_engine()
+        # Wait 0.1 s for the lock instead of the production 15 s: the same refusal, sooner.
+        sa.event.listen(engine, "connect", lambda connection, _: connection.execute("PRAGMA busy_timeout=100"))
+        engine.dispose()
+        blocker = sqlite3.connect(make_url(database_url).database, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        try:
+            before = _dropped(counting)
+            funnel.count(demo.id, ["start", "complete", "start"])  # returns: the request goes on
+            assert _dropped(counting) == before + 3
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        funnel.count(demo.id, ["start"])
+        counts = dict(get_session().execute(sa.select(FunnelCount.event, FunnelCount.count)).all())
+    assert counts == {"start": 1}, "only the count made after the lock was released"
+
+
+def _dropped(app: Flask) -> float:
+    sample = [
+        s.value
+        for family in text_string_to_metric_families(app.test_client().get("/metrics").get_data(as_text=True))
+        for s in family.samples
+        if s.name == "attune_funnel_counts_dropped_total"
+    ]
+    return sample[0] if sample else 0.0
