@@ -201,7 +201,8 @@ def upload(base: str, key: str, body: bytes) -> str:
 def import_status(base: str, key: str, import_id: str) -> dict[str, Any]:
     """Return the import's status document."""
     url = f"{base}/api/v1/catalog/imports/{import_id}"
-    status, data, _ = http("GET", url, None, {"Authorization": f"Bearer {key}"})
+    # Polled from the same queue as the shoppers' requests: under load an answer may take a while.
+    status, data, _ = http("GET", url, None, {"Authorization": f"Bearer {key}"}, timeout=120)
     if status != 200:
         raise RuntimeError(f"import status answered {status}")
     return dict(json.loads(data))

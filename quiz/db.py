@@ -12,16 +12,22 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 EXTENSION = "attune.db"
+SQLITE_CONNECTIONS = 15  # per process: enough for two cores, few enough that writers rarely wait
 
 
 def create_db_engine(url: str) -> Engine:
     """Create an engine tuned for the URL's backend (SQLite gets WAL and a busy timeout)."""
     if url.startswith("sqlite"):
-        # A connection per serving thread, however many (no pool wait: under a burst of shoppers
-        # the development server runs one thread per request); writers queue on SQLite's own
-        # lock, for up to the busy timeout.
+        # At most SQLITE_CONNECTIONS requests at the database at once; the rest of a burst queue for
+        # a connection, in order, for up to a minute. Measured (docs/reliability.md): a connection
+        # per serving thread let 200 shoppers' writers thrash SQLite's lock, whose busy handler
+        # polls unfairly, until writers waited out the busy timeout; a 30 s pool wait refused some.
         engine = sa.create_engine(
-            url, connect_args={"timeout": 15, "check_same_thread": False}, pool_size=10, max_overflow=-1
+            url,
+            connect_args={"timeout": 15, "check_same_thread": False},
+            pool_size=SQLITE_CONNECTIONS,
+            max_overflow=0,
+            pool_timeout=60,
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
