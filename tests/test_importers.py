@@ -248,6 +248,14 @@ SHOPIFY_HEADER = "Handle,Title,Body (HTML),Vendor,Type,Tags,Published,Status,Opt
 SHOPIFY_HEADER += "Option2 Name,Option2 Value,Variant Price,Variant Compare At Price,Image Src,SEO Title\n"
 
 
+def test_a_header_with_an_unclosed_quote_is_refused_readably() -> None:
+    # Found by the property tests: a carriage return inside an unclosed quote broke detection.
+    data = b'\x01"\r\x01'
+    assert detect_format(data) == "generic_csv"
+    with pytest.raises(CatalogFormatError, match="upload.csv"):
+        parse_catalog(data, filename="upload.csv")
+
+
 def test_shopify_options_status_and_bad_variants() -> None:
     rows = [
         'boot,Trail Boot,"<p>Grippy.</p>",Northwind,Footwear > Boots,"boots, Hiking, boots",TRUE,active,Colour,Brown,'

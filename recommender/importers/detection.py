@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import PurePath
 
@@ -68,7 +69,10 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
 def _csv_format(text: str) -> str:
     """Return the format a CSV/TSV header row points to."""
     header = first_line(text.lstrip("\ufeff \t\r\n"))
-    cells = next(csv.reader([header], delimiter=sniff_delimiter(header)), [])
+    try:
+        cells = next(csv.reader(io.StringIO(header, newline=""), delimiter=sniff_delimiter(header)), [])
+    except csv.Error:  # a header CSV cannot read (an unclosed quote): the generic reader says where
+        return "generic_csv"
     keys = {header_key(cell) for cell in cells}
     if "handle" in keys and ({"variant_price", "body_html"} & keys):
         return "shopify"
