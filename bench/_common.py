@@ -131,8 +131,14 @@ def throwaway_instance(prefix: str = "attune-bench-", keep: bool = False) -> Ite
 
 
 def instance_config(instance: Path, **overrides: Any) -> dict[str, Any]:
-    """Return the ``create_app`` settings of a throwaway instance (SQLite inside it)."""
-    return {"INSTANCE_PATH": str(instance), "DATABASE_URL": f"sqlite:///{instance}/bench.sqlite3", **overrides}
+    """Return the ``create_app`` settings of a throwaway instance (SQLite inside it, no rate limits)."""
+    return {
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": f"sqlite:///{instance}/bench.sqlite3",
+        # One bench client asks again and again: shopper rate limits would measure themselves.
+        "RATELIMIT_ENABLED": False,
+        **overrides,
+    }
 
 
 def instance_env(instance: Path, **extra: str) -> dict[str, str]:
