@@ -34,6 +34,17 @@ def create_db_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+def is_unavailable(exc: BaseException) -> bool:
+    """Return whether ``exc`` says the database could not be used just now (an outage, not a bug).
+
+    Connection refused or reset, SQLite locked past its busy timeout, a pool checkout that timed
+    out, or any DBAPI error that invalidated its connection; integrity or syntax errors are bugs.
+    """
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import limits, metrics
 from .answers import AnswerError
+from .db import is_unavailable
 from .quizzes import NoQuiz
 from .search import CatalogNotReady
 from .shopper.channel import emit
@@ -40,7 +41,8 @@ def error_response(status: int, message: str, fields: dict[str, Any] | None = No
     return jsonify({"error": message, "fields": fields or {}}), status
 
 
-def _is_api() -> bool:
+def is_api_request() -> bool:
+    """Return whether the current request is for the JSON API (which answers errors as JSON)."""
     return request.path.startswith(API_PREFIX)
 
 
@@ -64,7 +66,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(NoQuiz)
     def not_ready(exc: Exception) -> ResponseReturnValue:
         retry = {"Retry-After": str(app.config["RETRY_AFTER_SECONDS"])} if isinstance(exc, CatalogNotReady) else {}
-        if _is_api():
+        if is_api_request():
             body, status = error_response(503, str(exc))
             return body, status, retry
         # Shoppers get the page in their language; the cause is for the merchant (API and logs).
@@ -77,15 +79,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(PoolTimeout)
     @app.errorhandler(DBAPIError)
     def database_unavailable(exc: SQLAlchemyError) -> ResponseReturnValue:
-        if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError | InterfaceError):
-            if not exc.connection_invalidated:
-                raise exc  # a bug (integrity, syntax...), not an outage: the usual 500 path logs it
+        if not is_unavailable(exc):
+            raise exc  # a bug (integrity, syntax...), not an outage: the usual 500 path logs it
         # One line, no traceback: an outage answers thousands of requests like this.
         cause = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()
         logger.warning("database unavailable: %s", cause[0] if cause else type(exc).__name__)
         metrics.count_database_unavailable()
         headers = {"Retry-After": str(app.config["RETRY_AFTER_SECONDS"])}
-        if _is_api():
+        if is_api_request():
             body, status = error_response(503, "The service is briefly unavailable; try again in a few seconds.")
             return body, status, headers
         try:
@@ -98,7 +99,7 @@ def init_app(app: Flask) -> None:
     def rate_limited(exc: RateLimitExceeded) -> ResponseReturnValue:
         wait = limits.retry_after(exc)
         headers = {"Retry-After": str(wait)}
-        if _is_api():
+        if is_api_request():
             body, status = error_response(429, f"Too many requests; try again in {wait} seconds.")
             return body, status, headers
         # Shopper limits carry no message: the page says "try again in a moment" in their language.
@@ -112,9 +113,9 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, RequestEntityTooLarge):
             limit_mb = app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
             message = f"The upload is larger than the {limit_mb:g} MB limit. Split the file or raise the limit."
-            if _is_api():
+            if is_api_request():
                 return error_response(code, message, {"file": [message]})
-        if _is_api():
+        if is_api_request():
             return error_response(code, message)
         if exc.description == type(exc).description and not isinstance(exc, RequestEntityTooLarge):
             message = None  # werkzeug's stock English sentence: the page says it in the shopper's language

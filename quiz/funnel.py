@@ -15,12 +15,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import metrics
-from .db import get_session
+from .db import get_session, is_unavailable
 from .explainer import PURPOSES
 from .models import FunnelCount, Merchant
 from .quiz_schema import Quiz
@@ -48,12 +47,13 @@ def count(merchant_id: int, events: Iterable[str], by: int = 1) -> None:
         for event in sorted(tally):  # one order for every request: no deadlock between two of them
             session.execute(_increment(session, merchant_id, day, event, by * tally[event]))
         session.commit()
-    except (OperationalError, InterfaceError, PoolTimeout) as exc:
+    except SQLAlchemyError as exc:
         session.rollback()
-        logger.warning(
-            "funnel: %d events not counted: %s", sum(tally.values()), str(getattr(exc, "orig", None) or exc)[:200]
-        )
-        metrics.count_funnel_dropped(sum(tally.values()))
+        if not is_unavailable(exc):
+            raise  # a bug, not a refusal: the usual 500 path logs it
+        dropped = sum(tally.values())
+        logger.warning("funnel: %d events not counted: %s", dropped, str(getattr(exc, "orig", None) or exc)[:200])
+        metrics.count_funnel_dropped(dropped)
 
 
 def _increment(session: Session, merchant_id: int, day: dt.date, event: str, by: int) -> sa.Insert:

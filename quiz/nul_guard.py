@@ -13,10 +13,11 @@ from typing import Any
 
 from flask import Flask, abort, request
 
-from .errors import API_PREFIX, ApiError
+from .errors import ApiError, is_api_request
 
 NUL = "\x00"
 MESSAGE = "Text must not contain the NUL character (U+0000)."
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def init_app(app: Flask) -> None:
@@ -31,7 +32,7 @@ def refuse_nul() -> None:
     fields = sorted(set(_fields_with_nul()))
     if not fields:
         return
-    if request.path.startswith(API_PREFIX):
+    if is_api_request():
         raise ApiError(400, "Some fields hold a NUL character.", {name: [MESSAGE] for name in fields})
     abort(400)
 
@@ -51,9 +52,6 @@ def _fields_with_nul() -> Iterator[str]:
         except RecursionError:  # absurdly deep: the view refuses it (quiz.api.parsing)
             return
         yield from _json_paths_with_nul(body)
-
-
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _json_paths_with_nul(body: Any) -> Iterator[str]:

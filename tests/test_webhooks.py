@@ -14,6 +14,8 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from quiz import webhooks
+from quiz.db import get_session, transaction
+from quiz.models import Webhook
 
 from .conftest import csrf_token
 from .helpers import bearer, full_answers, grant, make_merchant
@@ -180,9 +182,6 @@ def test_a_webhook_deleted_while_its_delivery_is_in_flight_spoils_no_round(
         grant(client, "hooked-deleted", profile=True)  # one consent.changed for each webhook
 
         def delete_the_doomed_hook(environ: dict[str, Any]) -> None:
-            from quiz.db import get_session, transaction
-            from quiz.models import Webhook
-
             if environ["QUERY_STRING"] == "doomed":
                 with app.app_context(), transaction():
                     get_session().delete(get_session().get(Webhook, doomed.json["id"]))
