@@ -68,7 +68,7 @@ serve: translations
 	$(FLASK) demo load
 	@if [ -n "$$PROMETHEUS_MULTIPROC_DIR" ]; then rm -rf "$$PROMETHEUS_MULTIPROC_DIR"; mkdir -p "$$PROMETHEUS_MULTIPROC_DIR"; fi
 	@setsid $(FLASK) jobs worker & worker=$$!; \
-	setsid $(BIN)/gunicorn -c python:quiz.gunicorn_conf 'app:create_app()' & web=$$!; \
+	setsid $(BIN)/gunicorn -c python:quiz.platform.gunicorn_conf 'app:create_app()' & web=$$!; \
 	trap 'kill -TERM $$worker $$web 2>/dev/null; wait; exit 0' INT TERM; \
 	while kill -0 $$worker 2>/dev/null && kill -0 $$web 2>/dev/null; do sleep 1; done; \
 	echo "a serve process stopped; stopping the other" >&2; kill -TERM $$worker $$web 2>/dev/null; wait; exit 1

@@ -10,6 +10,19 @@ from typing import Any
 
 from flask import Flask
 
+from quiz import cli, health
+from quiz.admin import bp as admin_bp
+from quiz.api import bp as api_bp
+from quiz.api.parsing import UploadClosingRequest
+from quiz.catalog import engine, jobs
+from quiz.merchants import webhooks
+from quiz.platform import body_limits, db, errors, i18n, limits, logs, metrics, nul_guard, scheduling, security
+from quiz.platform.config import load_config
+from quiz.platform.extensions import csrf
+from quiz.privacy import retention
+from quiz.shopper import bp as shopper_bp
+from quiz.shopper import widget_bp
+
 ROOT = Path(__file__).resolve().parent
 
 
@@ -27,33 +40,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from quiz import (
-        cli,
-        db,
-        errors,
-        health,
-        i18n,
-        jobs,
-        limits,
-        logs,
-        metrics,
-        nul_guard,
-        retention,
-        search,
-        security,
-        webhooks,
-    )
-    from quiz.config import load_config
-    from quiz.extensions import csrf
-
     load_config(app, config)
     logs.configure(app)  # text lines, or JSON lines with LOG_FORMAT=json
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # optional CPU builds it probes
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log records client IP addresses
     logs.init_app(app)  # first, so every later hook and log line has the request id
     metrics.init_app(app)
+    body_limits.init_app(app)  # before anything reads a body: CSRF and the NUL guard read forms
     db.init_app(app)
-    search.init_app(app)
+    scheduling.init_app(app)  # background tasks: the import worker, webhook sending, the daily purge
+    engine.init_app(app)
     jobs.init_app(app)
     webhooks.init_app(app)
     csrf.init_app(app)
@@ -63,12 +59,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     nul_guard.init_app(app)
     cli.init_app(app)
-
-    from quiz.admin import bp as admin_bp
-    from quiz.api import bp as api_bp
-    from quiz.api.parsing import UploadClosingRequest
-    from quiz.shopper import bp as shopper_bp
-    from quiz.shopper import widget_bp
 
     app.request_class = UploadClosingRequest  # no temporary file left open by an upload refused half way (413)
 
@@ -81,7 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(widget_bp)  # no cookies in a partner's iframe: its forms carry signed tokens (shopper.channel)
 
     if app.config["WARM_UP"]:  # a serving process: load the model early, pick up unfinished imports
-        search.warm_up(app, app.config["DEMO_MERCHANT"])
+        engine.warm_up(app, app.config["DEMO_MERCHANT"])
         # With REDIS_URL (the production shape) these loops run in `flask jobs worker` alone, not in
         # every gunicorn worker; without it this process is the embedded default's only worker.
         if not jobs.uses_redis(app):

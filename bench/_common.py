@@ -10,7 +10,7 @@ puts the project root on ``sys.path``, so a script run as ``python bench/NAME.py
 - :func:`grow_catalog` grows the demo merchant's catalog to N products "grown from the demo":
   copies of demo products with varied titles and ids whose vectors are the demo product's stored
   embedding plus small gaussian noise, re-normalised (search cost does not depend on how the
-  vectors were made), bulk-inserted and indexed through ``quiz.catalog.rebuild_index``;
+  vectors were made), bulk-inserted and indexed through ``quiz.catalog.sync.rebuild_index``;
 - :func:`start_server` serves an app the way ``make run`` does (``flask run``, threaded werkzeug);
 - :func:`record_run` appends a dated row to a section of ``docs/benchmarks.md`` (opt-in).
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import json
 import os
 import platform
@@ -94,6 +93,17 @@ def verdict(met: bool) -> str:
     return "met" if met else "MISSES"
 
 
+def print_rows(title: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Print ``rows`` (dicts with the same keys) as a markdown table under ``title``, after a blank line."""
+    columns = list(rows[0]) if rows else []
+    print()
+    print(title)
+    print("| " + " | ".join(columns) + " |")
+    print("| " + " | ".join("---" for _ in columns) + " |")
+    for row in rows:
+        print("| " + " | ".join(str(row[c]) for c in columns) + " |")
+
+
 def machine_summary() -> str:
     """Return one line about this machine: cores, CPU model, memory, load, Python, torch, faiss."""
     cpu = platform.processor() or platform.machine()
@@ -162,8 +172,8 @@ def instance_env(instance: Path, **extra: str) -> dict[str, str]:
 def demo_app(instance: Path, **overrides: Any) -> Flask:
     """Return an app on ``instance``, migrated, with the demo shop loaded (embeds 335 products)."""
     from app import create_app
-    from quiz.demo import load_demo
-    from quiz.migrate import upgrade
+    from quiz.demo.shop import load_demo
+    from quiz.platform.migrate import upgrade
 
     app = create_app(instance_config(instance, **overrides))
     with app.app_context():
@@ -191,16 +201,19 @@ def grow_catalog(total: int, slug: str = DEMO_SLUG, noise: float = 0.02, seed: i
 
     Runs inside an app context. Each new product copies a demo product with a varied title and
     id; its vector is the demo product's stored embedding plus gaussian noise (``noise`` per
-    dimension), re-normalised. Rows go in by bulk insert (SQLAlchemy core), then the index is
-    rebuilt from the stored embeddings in the same transaction, through the real index store.
+    dimension), each model's part re-normalised, and its content hash that of its text under
+    the app's models (so the rebuild embeds nothing). Rows go in by bulk insert (SQLAlchemy
+    core), then the index is rebuilt from the stored embeddings in the same transaction,
+    through the real index store.
     """
     import numpy as np
     import sqlalchemy as sa
 
     from quiz import merchants
-    from quiz.catalog import rebuild_index
-    from quiz.db import get_session, transaction
+    from quiz.catalog.engine import get_encoders
+    from quiz.catalog.sync import rebuild_index
     from quiz.models import Product
+    from quiz.platform.db import get_session, transaction
 
     session = get_session()
     merchant = merchants.get_by_slug(slug)
@@ -219,14 +232,18 @@ def grow_catalog(total: int, slug: str = DEMO_SLUG, noise: float = 0.02, seed: i
     ).all()
     base_vectors = np.vstack([np.frombuffer(b.embedding, dtype=np.float32) for b in bases])
     rng = np.random.default_rng(seed + existing)
+    encoders = get_encoders()
+    models = encoders.model_ids()
     with transaction():
         for start in range(0, missing, INSERT_CHUNK):
             serials = np.arange(existing + start, existing + min(missing, start + INSERT_CHUNK))
             picks = serials % len(bases)
-            vectors = base_vectors[picks] + rng.normal(0.0, noise, (len(serials), base_vectors.shape[1]))
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            noisy = base_vectors[picks] + rng.normal(0.0, noise, (len(serials), base_vectors.shape[1]))
+            main, routed = encoders.split(noisy.astype(np.float32))
+            parts = [main, *(routed[lang] for lang in encoders.languages)]
+            vectors = np.hstack([p / np.linalg.norm(p, axis=1, keepdims=True) for p in parts])
             rows = [
-                _grown_row(bases[pick], int(serial), vector.astype(np.float32).tobytes())
+                _grown_row(bases[pick], int(serial), vector.astype(np.float32).tobytes(), models)
                 for serial, pick, vector in zip(serials, picks, vectors, strict=True)
             ]
             session.execute(sa.insert(table), rows)
@@ -235,12 +252,23 @@ def grow_catalog(total: int, slug: str = DEMO_SLUG, noise: float = 0.02, seed: i
     return missing
 
 
-def _grown_row(base: Any, serial: int, embedding: bytes) -> dict[str, Any]:
+def _grown_row(base: Any, serial: int, embedding: bytes, models: Sequence[str]) -> dict[str, Any]:
     """Return the insert values of grown product ``serial``, a varied copy of ``base``."""
+    from recommender import CatalogItem, document_hash, item_document
+
     variant = VARIANTS[serial % len(VARIANTS)]
     colour = COLOURS[(serial // len(VARIANTS)) % len(COLOURS)]
     title = f"{base.title} {variant} ({colour}) #{serial}"
     price = None if base.price is None else (base.price * Decimal(1 + serial % 7 / 10)).quantize(Decimal("0.01"))
+    item = CatalogItem(
+        title=title,
+        external_id="",
+        description=base.description,
+        brand=base.brand,
+        category=base.category,
+        tags=tuple(base.tags or ()),
+        attributes=base.attributes or {},
+    )
     return {
         "merchant_id": base.merchant_id,
         "external_id": f"{base.external_id}{GROWN_MARK}{serial}",
@@ -255,7 +283,7 @@ def _grown_row(base: Any, serial: int, embedding: bytes) -> dict[str, Any]:
         "image_url": base.image_url,
         "available": base.available,
         "attributes": base.attributes,
-        "content_hash": hashlib.sha256(title.encode()).hexdigest(),
+        "content_hash": document_hash(item_document(item), models),
         "embedding": embedding,
     }
 

@@ -31,8 +31,8 @@ NEEDS = [
 
 def main() -> None:
     from app import create_app
-    from quiz.demo import load_demo
-    from quiz.migrate import upgrade
+    from quiz.demo.shop import load_demo
+    from quiz.platform.migrate import upgrade
 
     instance = tempfile.mkdtemp(prefix="attune-bench-diversity-")
     app = create_app({"INSTANCE_PATH": instance, "DATABASE_URL": f"sqlite:///{instance}/bench.sqlite3"})

@@ -4,7 +4,7 @@ Run: `.venv/bin/python bench/fault_db_outage.py [--outage 30] [--threads 6]` (`-
 Needs PostgreSQL at DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test); the
 run creates a database of its own there and drops it at the end.
 
-The app runs under gunicorn with 2 workers (``-c python:quiz.gunicorn_conf`` when that module
+The app runs under gunicorn with 2 workers (``-c python:quiz.platform.gunicorn_conf`` when that module
 exists, else plain gunicorn arguments) on a throwaway instance with the demo shop, reaching the
 database through tests/tcp_proxy.py. Shopper threads loop consent -> recommendations; the proxy
 is cut (every connection reset, new ones refused, as when the server dies) and restored. Checks:
@@ -134,8 +134,8 @@ def fresh_database() -> tuple[str, Any]:
 def gunicorn_command(port: int) -> list[str]:
     """Return the gunicorn command line: the project's config when present, else plain arguments."""
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    if (ROOT / "quiz" / "gunicorn_conf.py").exists():
-        return [gunicorn, "-c", "python:quiz.gunicorn_conf", "app:create_app()"]
+    if (ROOT / "quiz" / "platform" / "gunicorn_conf.py").exists():
+        return [gunicorn, "-c", "python:quiz.platform.gunicorn_conf", "app:create_app()"]
     return [gunicorn, "-w", "2", "-k", "gthread", "--threads", "4", "-b", f"127.0.0.1:{port}", "app:create_app()"]
 
 
@@ -144,9 +144,9 @@ def stored_subjects(instance: Path, database_url: str, tokens: list[str]) -> tup
     import sqlalchemy as sa
 
     from app import create_app
-    from quiz.db import get_engine, get_session
     from quiz.models import ConsentRecord
-    from quiz.subjects import read_token
+    from quiz.platform.db import get_engine, get_session
+    from quiz.shopping.subjects import read_token
 
     app = create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": database_url})
     with app.app_context():

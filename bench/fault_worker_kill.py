@@ -40,6 +40,7 @@ from _common import (
     free_port,
     http,
     instance_env,
+    print_rows,
     stop_server,
     subject_token,
     throwaway_instance,
@@ -290,13 +291,9 @@ def main() -> None:
         finally:
             shop.close()
             drop()
-    columns = list(rows[0]) if rows else []
-    print()
-    print(f"kill -9 of the job worker, {trials} trials of {products} products ({database_url.split(':')[0]})")
-    print("| " + " | ".join(columns) + " |")
-    print("| " + " | ".join("---" for _ in columns) + " |")
-    for row in rows:
-        print("| " + " | ".join(str(row[c]) for c in columns) + " |")
+    print_rows(
+        f"kill -9 of the job worker, {trials} trials of {products} products ({database_url.split(':')[0]})", rows
+    )
     broken = [row["trial"] for row in rows if not row["ok"]]
     print(f"trials: {len(rows) - len(broken)} kept every promise, {len(broken)} broke one {broken or ''}")
     if broken:

@@ -97,7 +97,7 @@ class Bench:
     """The app under test, one shopper's bearer token and the model, with timed calls."""
 
     def __init__(self, app: Flask) -> None:
-        from quiz.search import get_embedder
+        from quiz.catalog.engine import get_embedder
 
         with app.app_context():
             self.model = get_embedder().model
@@ -124,7 +124,7 @@ class Bench:
     def index_kind(self) -> str:
         """Return the kind of the demo merchant's live index (flat or hnsw)."""
         from quiz import merchants
-        from quiz.search import recommender_for
+        from quiz.catalog.engine import recommender_for
 
         with self.app.app_context():
             return recommender_for(merchants.get_by_slug(DEMO_SLUG)).catalog.vectors.manifest.kind

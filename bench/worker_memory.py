@@ -82,7 +82,7 @@ def worker(instance: Path) -> dict[str, Any]:
     app = create_app(instance_config(instance))
     stages.append({"stage": STAGES[1], **memory_status()})
     from quiz import merchants
-    from quiz.search import get_embedder, recommender_for
+    from quiz.catalog.engine import get_embedder, recommender_for
 
     with app.app_context():
         get_embedder().encode(["warm up"])

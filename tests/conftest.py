@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,16 +21,21 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from hypothesis import HealthCheck, settings
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from app import create_app  # noqa: E402
-from quiz import webhooks  # noqa: E402
-from quiz.db import get_engine  # noqa: E402
-from quiz.migrate import upgrade  # noqa: E402
+from quiz import merchants  # noqa: E402
+from quiz.demo.shop import DEMO_CART  # noqa: E402
+from quiz.merchants import accounts  # noqa: E402
+from quiz.models import AdminUser, Base  # noqa: E402
+from quiz.platform import scheduling  # noqa: E402
+from quiz.platform.db import get_engine, get_session, transaction  # noqa: E402
+from quiz.platform.migrate import upgrade  # noqa: E402
+
+from .helpers import own_database  # noqa: E402
 
 # Property and fuzz tests: bounded per test by their own max_examples; no deadline (the CI machine
 # is shared and slow), no example database left in the checkout. HYPOTHESIS_PROFILE=dev for more.
@@ -54,20 +58,8 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Yield the URL of a database that exists only for this test session."""
-    base = os.environ.get("DATABASE_URL")
-    if not base or base.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'attune-test.sqlite3'}"
-        return
-    name = f"attune_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_database(tmp_path_factory.mktemp("db") / "attune-test.sqlite3", "attune_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +91,7 @@ def make_app(database_url: str, instance_path: Path, **overrides: Any) -> Flask:
 @pytest.fixture(scope="session")
 def demo_loaded(database_url: str, instance_path: Path) -> None:
     """Migrate the session database and load the demo merchant once."""
-    from quiz.demo import load_demo
+    from quiz.demo.shop import load_demo
 
     app = make_app(database_url, instance_path)
     with app.app_context():
@@ -116,24 +108,31 @@ def app(database_url: str, instance_path: Path, demo_loaded: None) -> Iterator[F
     _clean(app)
 
 
+# What every test finds again (demo_loaded adds it once per session): the demo merchant with its
+# catalog, first quiz version, keys and admins. Every other row of every table goes after a test.
+KEPT_ROWS: dict[str, Callable[[sa.Table, int], sa.ColumnElement[bool]]] = {
+    "merchant": lambda t, demo: t.c.id == demo,
+    "product": lambda t, demo: t.c.merchant_id == demo,
+    "api_key": lambda t, demo: t.c.merchant_id == demo,
+    "admin_user": lambda t, demo: t.c.merchant_id == demo,
+    "quiz_definition": lambda t, demo: sa.and_(t.c.merchant_id == demo, t.c.version <= 1),
+}
+
+
 def _clean(app: Flask) -> None:
-    # A deliverer left polling would send the next tests' webhooks from a finished test's app.
-    webhooks.stop(app)
+    # Background tasks left running (a deliverer polling) would act for the next tests from a finished test's app.
+    scheduling.stop(app)
     with app.app_context():
         with get_engine().begin() as conn:
             demo_id = conn.scalar(sa.text("SELECT id FROM merchant WHERE slug = 'demo'"))
-            conn.execute(sa.text("DELETE FROM profile"))
-            conn.execute(sa.text("DELETE FROM consent_record"))
-            conn.execute(sa.text("DELETE FROM quiz_definition WHERE merchant_id <> :d OR version > 1"), {"d": demo_id})
-            conn.execute(sa.text("DELETE FROM catalog_import"))
-            conn.execute(sa.text("DELETE FROM funnel_count"))
-            conn.execute(sa.text("DELETE FROM quiz_session"))
-            for table in ("explainer_version", "segment", "webhook_delivery", "webhook"):
-                conn.execute(sa.text(f"DELETE FROM {table}"))
-            conn.execute(sa.text("UPDATE merchant SET taste_clusters = NULL"))
-            for table in ("product", "api_key", "admin_user"):
-                conn.execute(sa.text(f"DELETE FROM {table} WHERE merchant_id <> :d"), {"d": demo_id})
-            conn.execute(sa.text("DELETE FROM merchant WHERE id <> :d"), {"d": demo_id})
+            reset = (
+                "taste_clusters = NULL, hide_bought_days = 90, rebuy_categories = '[]', "
+                "ranking_settings = '{}', cart_url_pattern = :cart"
+            )
+            conn.execute(sa.text(f"UPDATE merchant SET {reset}"), {"cart": DEMO_CART})
+            for table in reversed(Base.metadata.sorted_tables):  # rows that point at others go first
+                kept = KEPT_ROWS.get(table.name)
+                conn.execute(table.delete().where(sa.not_(kept(table, demo_id))) if kept else table.delete())
         get_engine().dispose()
 
 
@@ -152,7 +151,7 @@ def new_app(database_url: str, instance_path: Path) -> Iterator[Callable[..., Fl
 
     yield make
     for extra in made:
-        webhooks.stop(extra)
+        scheduling.stop(extra)
         with extra.app_context():
             get_engine().dispose()
 
@@ -211,3 +210,14 @@ def browser() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def demo_admin(app: Flask) -> Iterator[str]:
+    """An admin login for the demo shop (which has none), removed afterwards (password: "correct horse battery")."""
+    email = "owner@demo.example"
+    with app.app_context(), transaction():
+        accounts.create_admin(merchants.get_by_slug("demo"), email, "correct horse battery")
+    yield email
+    with app.app_context(), transaction():
+        get_session().execute(sa.delete(AdminUser).where(AdminUser.email == email))

@@ -3,16 +3,46 @@
 from __future__ import annotations
 
 import io
+import os
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
-    from quiz.merchants import NewMerchant
+    from quiz.merchants.registry import NewMerchant
 
 NEED = "lightweight waterproof jacket for hiking"
+
+
+@contextmanager
+def own_database(sqlite_file: Path, prefix: str) -> Iterator[str]:
+    """Yield the URL of a database of its own, of the suite's kind, dropped afterwards.
+
+    PostgreSQL when ``DATABASE_URL`` names a server (a new database named ``prefix`` and a random
+    suffix), else SQLite at ``sqlite_file``.
+    """
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        yield f"sqlite:///{sqlite_file}"
+        return
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def full_answers(**overrides: Any) -> dict[str, Any]:
@@ -46,7 +76,7 @@ def grant(client: FlaskClient, slug: str = "demo", **purposes: bool) -> dict[str
 def make_merchant(app: Flask, slug: str, name: str | None = None) -> NewMerchant:
     """Create a merchant (default quiz, admin login, API key) through the service."""
     from quiz import merchants
-    from quiz.db import transaction
+    from quiz.platform.db import transaction
 
     with app.app_context(), transaction():
         return merchants.create(slug, name or slug.title(), password="correct horse battery")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from quiz.answers import AnswerError, clean_answers
-from quiz.quiz_schema import load_quiz
+from quiz.quizzes.answers import AnswerError, clean_answers
+from quiz.quizzes.schema import load_quiz
 
 QUIZ = load_quiz(
     {

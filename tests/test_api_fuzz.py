@@ -4,7 +4,8 @@ Every documented operation gets positive (schema-valid) and negative (schema-bre
 as the demo merchant (a real API key) and as a shopper (a fresh subject token per request), with
 real ids of the demo's segment, webhook, import and profile in the paths. A run must end with 0
 server errors and 0 failed checks; the few checks that do not apply somewhere are excluded below,
-each with why. Bounded for CI: FUZZ_EXAMPLES per operation and mode (40 by default, about 25 s).
+each with why. Bounded for CI by FUZZ_EXAMPLES per operation and mode (40 by default, about 25 s on a quiet
+machine); the time taken is printed, never asserted (speed lives in bench/).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from .helpers import full_answers, grant
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
-MAX_SECONDS = 90
 
 
 def _checks() -> dict[str, Any]:
@@ -40,40 +40,62 @@ SEMANTIC = {
     ("POST", "/api/v1/m/{slug}/consents"): "explainer_version must be the current version, which changes",
     ("POST", "/api/v1/m/{slug}/recommendations"): "answers are checked against the merchant's live quiz",
     ("POST", "/api/v1/m/{slug}/responses"): "answers are checked against the live quiz (required questions)",
-    ("PATCH", "/api/v1/me/consents"): "withdrawing recommendations or a purpose already withdrawn",
+    ("PATCH", "/api/v1/me/consents"): "withdrawing recommendations or a purpose already withdrawn; "
+    "anything once every purpose is withdrawn (410)",
     ("POST", "/api/v1/catalog/imports"): "a file of random bytes is no catalog: 422 with the reason",
     ("PUT", "/api/v1/quiz"): "a quiz definition has cross-references (show_if, unique ids, locales)",
     ("POST", "/api/v1/segments"): "answer rules must name questions and options of the live quiz; names unique",
     ("POST", "/api/v1/segments/count"): "answer rules must name questions and options of the live quiz",
     ("PUT", "/api/v1/segments/{segment_id}"): "as POST /segments",
-    ("POST", "/api/v1/webhooks"): "the URL must be http(s) with a host, and a merchant has at most 10 webhooks",
+    ("POST", "/api/v1/webhooks"): "the URL must be http(s) with a host at a public address; at most 10 webhooks",
     ("PUT", "/api/v1/widget/origins"): "each origin must be scheme://host[:port], which a length limit cannot state",
+    ("POST", "/api/v1/m/{slug}/events"): "product ids in the catalog, the currency the shop's, the time recent; "
+    "a view names its product, a purchase its order; attune_ref must be signed",
+    ("POST", "/api/v1/orders"): "the currency must be the shop's; attune_ref must be signed by Attune",
+    ("GET", "/api/v1/analytics/outcomes"): "'to' must not be before 'from', and the range at most a year",
+    ("POST", "/api/v1/experiments"): "quiz versions must be the shop's; variant names distinct",
+    ("POST", "/api/v1/experiments/{experiment_id}/start"): "only a draft starts, one running experiment a shop (409)",
+    ("POST", "/api/v1/experiments/{experiment_id}/stop"): "only a running experiment stops (409)",
+    ("POST", "/api/v1/experiments/{experiment_id}/winner"): "the variant must be one of the experiment's",
+    ("PATCH", "/api/v1/settings"): (
+        "the cart pattern must be https with {id} or {sku}, categories bought again must be the catalog's; "
+        "a misspelt setting is refused"
+    ),
 }
 
 
 @pytest.fixture
 def demo_state(app: Flask) -> Iterator[dict[str, str]]:
     """Give the demo a key, a segment, a webhook and a failed import to fuzz; put its settings back after."""
-    from quiz import api_keys, imports, merchants, segments, webhooks
-    from quiz.db import get_session, transaction
+    from quiz import merchants
+    from quiz.catalog import imports
+    from quiz.marketing import segments
+    from quiz.merchants import api_keys, webhooks
     from quiz.models import ApiKey, CatalogImport
+    from quiz.outcomes import experiments
+    from quiz.platform.db import get_session, transaction
 
     with app.app_context():
         with transaction():
             demo = merchants.get_by_slug("demo")
             saved = {"partner_origins": list(demo.partner_origins or []), "column_mapping": demo.column_mapping}
+            saved |= {"hide_bought_days": demo.hide_bought_days, "rebuy_categories": list(demo.rebuy_categories)}
             row, key = api_keys.issue(demo)
             segment = segments.save(demo, {"name": "fuzz", "rules": [{"kind": "consent", "purpose": "email"}]})
-            hook = webhooks.register(demo, "http://127.0.0.1:9/events")  # refused at once: no DNS, no outside host
+            hook = webhooks.register(demo, "https://hooks.invalid/events")  # .invalid never resolves: nothing is sent
+            arms = [{"name": "A", "weight": 1}, {"name": "B", "weight": 1}]
+            trial = experiments.create(demo, {"name": "fuzz", "metric": "completion", "variants": arms})
         job = imports.create_import(demo, b"id,title,price\nF1,,1\nF2,Fuzz cup,2\n", "fuzz.csv")
         with transaction():
             job.status, job.message = "failed", "kept failed so that no worker runs it"
         (imports.upload_folder() / job.id).unlink(missing_ok=True)
         ids = {"key": key, "key_id": str(row.id), "segment_id": segment.id, "webhook_id": hook.id, "import_id": job.id}
+        ids["experiment_id"] = trial.id
     yield ids
     with app.app_context(), transaction():
         demo = merchants.get_by_slug("demo")
         demo.partner_origins, demo.column_mapping = saved["partner_origins"], saved["column_mapping"]
+        demo.hide_bought_days, demo.rebuy_categories = saved["hide_bought_days"], saved["rebuy_categories"]
         get_session().execute(sa.delete(ApiKey).where(ApiKey.id == int(ids["key_id"])))
         get_session().execute(sa.delete(CatalogImport).where(CatalogImport.merchant_id == demo.id))
         for leftover in imports.upload_folder().iterdir():
@@ -172,4 +194,4 @@ def test_api_matches_its_openapi_document(app: Flask, client: FlaskClient, demo_
         f"statuses {dict(sorted(statuses.items()))}, {seconds:.1f} s"
     )
     assert not problems, "\n\n".join(problems)
-    assert statuses[500] == 0 and seconds < MAX_SECONDS
+    assert statuses[500] == 0

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from quiz.db import get_session
+from quiz import merchants
 from quiz.models import ConsentRecord, Profile
+from quiz.platform.db import get_session, transaction
 
 from .helpers import NEED, full_answers, grant
 
@@ -229,3 +230,40 @@ def test_control_characters_never_reach_the_database(app: Flask, client: FlaskCl
     with app.app_context():
         profile = get_session().get(Profile, profile_id)
         assert profile.first_name == "A da" and profile.answers["looking_for"] == "rain  jacket"
+
+
+def test_an_address_question_the_consent_does_not_cover_is_neither_asked_nor_validated(client: FlaskClient) -> None:
+    """A client that fills every text field (as design.md's contract check does) is answered like the site's
+    shopper: without email or SMS consent the address questions are hidden, their answers dropped, not refused."""
+    every_text = full_answers(email="lightweight waterproof jacket", phone="lightweight waterproof jacket " * 3)
+    quiet = grant(client, "demo", profile=True)
+    for path in ("recommendations", "responses"):
+        answer = client.post(f"/api/v1/m/demo/{path}", json={"answers": every_text}, headers=quiet)
+        assert answer.status_code in (200, 201), answer.json
+    kept = client.get("/api/v1/me", headers=quiet).json["profile"]["answers"]
+    assert kept["looking_for"] and not {"email", "phone"} & set(kept), "an unasked address is not kept"
+    mailing = grant(client, "demo", profile=True, email=True, sms=True)
+    refused = client.post("/api/v1/m/demo/recommendations", json={"answers": every_text}, headers=mailing)
+    assert refused.status_code == 422 and set(refused.json["fields"]["answers"]) == {"email", "phone"}
+
+
+def test_picture_choices_reach_api_clients_as_full_addresses(app: Flask, client: FlaskClient) -> None:
+    from quiz import quizzes
+
+    from .helpers import make_merchant
+
+    make_merchant(app, "pictures")
+    with app.app_context(), transaction():
+        shop = merchants.get_by_slug("pictures")
+        definition = quizzes.default_definition()
+        options = definition["sections"][1]["questions"][0]["options"]
+        options[0]["image"] = "/static/demo/tent.png"
+        options[1]["image"] = "https://cdn.example/boots.png"
+        quizzes.publish(shop, definition, origin="merchant")
+    question = client.get("/api/v1/m/pictures/quiz", base_url="https://quiz.example").json["sections"][1]["questions"][
+        0
+    ]
+    images = [option["image"] for option in question["options"]]
+    base = (app.config["PUBLIC_URL"] or "https://quiz.example").rstrip("/")  # the instance's address when set
+    assert images[:2] == [f"{base}/static/demo/tent.png", "https://cdn.example/boots.png"]
+    assert set(images[2:]) == {""}, "an option without a picture says so"

@@ -12,8 +12,11 @@ def take_quiz(page: object, base: str) -> None:
     page.goto(base + "/")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Before you start")
     for box in page.get_by_role("checkbox").all():
-        assert not box.is_checked(), "nothing may be pre-ticked"
-    page.get_by_role("button", name="Accept all").click()
+        # Only recommendations is on, and locked: nothing the shopper can choose is pre-ticked.
+        assert box.is_checked() == box.is_disabled(), "nothing may be pre-ticked"
+    assert page.locator("input:disabled:checked").count() == 1
+    with page.expect_navigation():  # read the page the decision lands on, not the one still loading
+        page.get_by_role("button", name="Accept all").click()
 
     assert "Step 1 of 3" in page.content()
     page.get_by_label("First name").fill("Ada")
@@ -45,7 +48,8 @@ def assert_results(page: object) -> None:
     assert "matches:" in first and "under your 400 budget" in first
     titles = [cards.nth(i).locator("h2").inner_text() for i in range(3)]
     assert any("Jacket" in t or "Shell" in t or "Anorak" in t for t in titles), titles
-    page.get_by_role("link", name="Your data and privacy").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Your data and privacy").click()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Your data at")
     assert "lightweight waterproof jacket for hiking" in page.content()
 

@@ -17,8 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from quiz import merchants, quizzes
-from quiz.campaigns import neutralise
-from quiz.db import transaction
+from quiz.marketing.campaigns import neutralise
+from quiz.platform.db import transaction
 
 from .conftest import csrf_token
 from .helpers import bearer, full_answers, grant, make_merchant
@@ -68,7 +68,7 @@ def export(client: FlaskClient, key: str, channel: str = "email", kind: str = "c
 
 
 def demo_key(app: Flask) -> str:
-    from quiz import api_keys
+    from quiz.merchants import api_keys
 
     with app.app_context(), transaction():
         _, key = api_keys.issue(merchants.get_by_slug("demo"))
@@ -92,7 +92,7 @@ def test_an_address_is_exported_only_after_its_owner_confirms_it(app: Flask, cli
     assert "Thank you: ada@example.com is confirmed." in confirm(client, link)
     (row,) = export(client, key)
     assert row["Email"] == "ada@example.com" and row["Consent Status"] == "SUBSCRIBED"
-    assert row["First Name"] == "Ada" and "explainer 2026-11.2" in row["Consent Provenance"]
+    assert row["First Name"] == "Ada" and "explainer 2026-12.1" in row["Consent Provenance"]
     assert row["quiz_looking_for"] == "lightweight waterproof jacket for hiking"
     assert row["product_1_title"] and row["product_1_url"].startswith("http") and row["product_3_id"]
     assert "already confirmed" in client.get(link).get_data(as_text=True), "a link works once"
@@ -178,12 +178,12 @@ def test_sms_exports_take_phone_numbers_only_with_sms_consent(app: Flask, client
     )
     with app.app_context(), transaction():
         quizzes.publish(merchants.get_by_slug("campaigner"), definition)
-        from quiz.catalog import upsert_products
-        from quiz.demo import demo_records
+        from quiz.catalog.sync import upsert_products
+        from quiz.demo.shop import demo_records
 
         upsert_products(merchants.get_by_slug("campaigner"), demo_records()[:40])
     with app.app_context():
-        from quiz.catalog import rebuild_index
+        from quiz.catalog.sync import rebuild_index
 
         with transaction():
             rebuild_index(merchants.get_by_slug("campaigner"))
@@ -243,7 +243,7 @@ def test_the_admin_shows_counts_downloads_and_the_outbox(
 
 
 def test_a_consent_receipt_lists_every_decision_with_its_text_hash(app: Flask, client: FlaskClient) -> None:
-    from quiz.explainer import explainer_for
+    from quiz.privacy.explainer import explainer_for
 
     auth = grant(client, **EVERYTHING)
     client.patch("/api/v1/me/consents", json={"purposes": {"sms": False}}, headers=auth)
@@ -262,25 +262,66 @@ def test_a_consent_receipt_lists_every_decision_with_its_text_hash(app: Flask, c
 
 def test_the_serving_process_purges_expired_data_by_itself(app: Flask, client: FlaskClient) -> None:
     import datetime as dt
+    import time
 
     import sqlalchemy as sa
 
-    from quiz import retention
-    from quiz.db import get_session
     from quiz.models import Profile
+    from quiz.platform.db import get_session
+    from quiz.privacy import retention
 
     finish(client)
     with app.app_context(), transaction():
         get_session().execute(sa.update(Profile).values(expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
-    schedule = retention.start(app, interval=0.05)
+    retention.start(app, interval=0.05)
     try:
         for _ in range(100):
             with app.app_context():
                 if not get_session().scalars(sa.select(Profile)).all():
                     break
-            schedule.stopped.wait(0.05)
+            time.sleep(0.05)
         with app.app_context():
             assert get_session().scalars(sa.select(Profile)).all() == []
     finally:
-        schedule.stop()
-        schedule.thread.join(timeout=5)
+        retention.stop(app)
+
+
+def test_exports_carry_answer_labels_and_absolute_links_as_klaviyo_imports_them(
+    app: Flask, client: FlaskClient, outbox: Path
+) -> None:
+    """Klaviyo's CSV import: one row per profile, Email, First Name and custom properties as plain text; a
+    relative image URL would break in every email tool, and option ids mean nothing to a marketer."""
+    key = demo_key(app)
+    finish(client, email="lin@example.com", intent="myself", styles=["technical", "classic"], budget=[0, 250])
+    assert "is confirmed" in confirm(client, confirmation_link(outbox, "lin@example.com"))
+    rows = export(client, key)
+    (row,) = [r for r in rows if r["Email"] == "lin@example.com"]
+    assert row["quiz_intent"] == "Shopping for myself"
+    assert row["quiz_styles"] == "Technical and performance, Classic"
+    assert row["quiz_budget"] == "0 to 250"
+    assert row["quiz_timing"] == "This month" and row["quiz_country"] == "Germany"
+    links = [row[f"product_{n}_{kind}"] for n in (1, 2, 3) for kind in ("url", "image_url")]
+    assert all(link.startswith(("http://", "https://")) for link in links), links
+    assert any(link.startswith("http://localhost/static/") for link in links), "the demo's own pictures, made absolute"
+    data = export(client, key, kind="json")
+    (person,) = [p for p in data["recipients"] if p["address"] == "lin@example.com"]
+    assert person["answers"]["styles"] == ["technical", "classic"], "JSON keeps the stored values"
+    assert person["answer_labels"]["styles"] == "Technical and performance, Classic"
+    assert all(p["image_url"].startswith("http") for p in person["products"])
+    saved, app.config["PUBLIC_URL"] = app.config.get("PUBLIC_URL"), "https://quiz.shop.example"
+    try:
+        (row,) = [r for r in export(client, key) if r["Email"] == "lin@example.com"]
+        assert row["product_1_image_url"].startswith("https://quiz.shop.example/static/")
+    finally:
+        app.config["PUBLIC_URL"] = saved
+
+
+def test_absolute_urls_keep_http_resolve_paths_and_drop_other_schemes() -> None:
+    from quiz.marketing.campaigns import absolute_url
+
+    assert (
+        absolute_url("/static/demo/a.svg", "https://quiz.shop.example") == "https://quiz.shop.example/static/demo/a.svg"
+    )
+    assert absolute_url("https://cdn.example/a.jpg", "https://quiz.shop.example/") == "https://cdn.example/a.jpg"
+    assert absolute_url("javascript:alert(1)", "https://quiz.shop.example/") == ""
+    assert absolute_url("", "https://quiz.shop.example/") == ""

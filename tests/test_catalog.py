@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from flask import Flask
 
 from quiz import merchants
-from quiz.catalog import rebuild_index, upsert_products
-from quiz.db import get_session, transaction
+from quiz.catalog.engine import recommender_for
+from quiz.catalog.sync import rebuild_index, upsert_products
 from quiz.models import Product
-from quiz.search import recommender_for
+from quiz.platform.db import get_session, transaction
 from recommender import Preferences, ProductRecord, QueryPart
 
 KETTLE = ProductRecord(

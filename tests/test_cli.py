@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from quiz.db import get_session
-from quiz.models import ApiKey, Merchant, QuizDefinition
+from quiz.catalog.engine import to_item
+from quiz.models import ApiKey, Merchant, Product, QuizDefinition
+from quiz.platform.db import get_session, transaction
+from recommender import document_hash, item_document
+
+from . import supplier_catalog
 
 
 def test_merchant_create_prints_the_key_once_and_stores_only_its_hash(app: Flask, runner: FlaskCliRunner) -> None:
@@ -53,6 +58,25 @@ def test_index_rebuild_activates_a_new_version_without_reembedding(app: Flask, r
     assert "Yoga" in response.json["items"][0]["category"]
 
 
+def test_index_rebuild_after_a_model_change_embeds_again_once_and_says_so(app: Flask, runner: FlaskCliRunner) -> None:
+    """Products embedded before issue 16 (MiniLM alone, its hash) get both models' vectors, once."""
+    with app.app_context(), transaction():
+        session = get_session()
+        demo = session.scalar(sa.select(Merchant).where(Merchant.slug == "demo"))
+        products = session.scalars(sa.select(Product).where(Product.merchant_id == demo.id)).all()
+        for product in products:
+            product.embedding = product.embedding[: 384 * 4]  # MiniLM's vector alone, as stored before
+            product.content_hash = document_hash(item_document(to_item(product)))  # the hash of before
+    result = runner.invoke(args=["index", "rebuild", "--merchant", "demo"])
+    assert result.exit_code == 0, result.output
+    assert f"embedded {len(products)} products again: they were embedded by another model" in result.output
+    with app.app_context():
+        stored = get_session().scalars(sa.select(Product.embedding).where(Product.merchant_id == demo.id)).all()
+    assert {len(e) for e in stored} == {(384 + 512) * 4}, "each product holds both models' vectors"
+    again = runner.invoke(args=["index", "rebuild", "--merchant", "demo"])
+    assert again.exit_code == 0 and "embedded" not in again.output, again.output
+
+
 def test_index_rebuild_of_unknown_merchant_fails_clearly(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["index", "rebuild", "--merchant", "ghost"])
     assert result.exit_code != 0 and "no merchant 'ghost'" in result.output
@@ -90,3 +114,42 @@ def test_catalog_import_of_a_non_catalog_fails_with_one_line(app: Flask, runner:
     assert line.startswith("Error: notes.txt: ")
     unknown = runner.invoke(args=["catalog", "import", "--merchant", "ghost", str(junk)])
     assert unknown.exit_code != 0 and "no merchant 'ghost'" in unknown.output
+
+
+@pytest.mark.skipif(not supplier_catalog.AVAILABLE, reason=supplier_catalog.SKIP_REASON)
+def test_catalog_import_dry_run_previews_then_the_import_warns_of_derived_ids(
+    app: Flask, runner: FlaskCliRunner, tmp_path
+) -> None:
+    from .helpers import make_merchant
+
+    make_merchant(app, "clisupplier")
+    sheet = tmp_path / "supplier.csv"
+    sheet.write_bytes(supplier_catalog.supplier_csv())
+    rows = len(supplier_catalog.supplier_rows())
+    dry = runner.invoke(args=["catalog", "import", "--merchant", "clisupplier", "--dry-run", str(sheet)])
+    assert dry.exit_code == 0, dry.output
+    lines = dry.output.strip().splitlines()
+    assert lines[0] == "format: generic_csv"
+    assert lines[1].startswith("mapping: title <- Product name, description <- Description, category <- Category")
+    assert "id_from_sku <- SKU" in lines[1]
+    assert lines[2] == "first 20 products:" and lines[3].startswith(
+        "  cc-hoodie-with-logo  Hoodie with Pocket and Logo"
+    )
+    assert any(line.startswith("warning: The file has no id column") for line in lines)
+    assert lines[-1] == (
+        f"supplier.csv: dry run, nothing changed: {rows} products would give {rows} new, 0 updated, 0 unchanged, "
+        "0 made unavailable, 0 rows skipped"
+    )
+    with app.app_context():
+        mine = get_session().scalar(sa.select(Merchant.id).where(Merchant.slug == "clisupplier"))
+        assert get_session().scalar(sa.select(sa.func.count()).where(Product.merchant_id == mine)) == 0
+
+    result = runner.invoke(args=["catalog", "import", "--merchant", "clisupplier", str(sheet)])
+    assert result.exit_code == 0, result.output
+    *_, warning, summary = result.output.strip().splitlines()
+    assert warning.startswith("warning: The file has no id column, so product ids were derived")
+    assert summary.startswith(f"supplier.csv: generic_csv, {rows} products: {rows} new")
+    again = runner.invoke(args=["catalog", "import", "--merchant", "clisupplier", str(sheet)])
+    assert f"0 new, 0 updated, {rows} unchanged" in again.output.strip().splitlines()[-1]
+    bad = runner.invoke(args=["catalog", "import", "--merchant", "clisupplier", "--dry-run", str(tmp_path)])
+    assert bad.exit_code != 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Flask
 
 from quiz import merchants, quizzes
-from quiz.catalog import upsert_products
-from quiz.db import transaction
-from quiz.preferences import build_preferences
-from quiz.quiz_schema import load_quiz
+from quiz.catalog.sync import upsert_products
+from quiz.platform.db import transaction
+from quiz.quizzes.schema import load_quiz
+from quiz.shopping.preferences import build_preferences
 from recommender import CatalogItem, ProductRecord, item_document, text
 
 from .helpers import full_answers

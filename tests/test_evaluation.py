@@ -7,11 +7,16 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from recommender import Embedder
+from quiz import merchants, quizzes
+from quiz.catalog.engine import recommender_for
+from quiz.evaluation.commands import shopper_path
+from quiz.shopping.recommendations import recommend
+from recommender import NO_DIVERSITY, Diversity, Embedder
 from recommender.evaluation import DatasetError, load, ndcg_at, recall_at, reciprocal_rank, score_runs
-from recommender.evaluation.runner import METHODS, evaluate
+from recommender.evaluation.runner import METHODS, ShopperPath, evaluate, index_catalog, rankers, shopper_pages
 
 from .conftest import SHARED_DATA
 
@@ -31,15 +36,20 @@ QUERIES = [
 LABELS = [("q1", "p1", "Exact"), ("q1", "p2", "Partial"), ("q2", "p3", "Exact"), ("q3", "p5", "Exact")]
 
 
-def write_wands(folder: Path) -> Path:
+def write_wands(
+    folder: Path,
+    products: list[tuple[str, str, str, str]] = PRODUCTS,
+    queries: list[tuple[str, str]] = QUERIES,
+    labels: list[tuple[str, str, str]] = LABELS,
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     header = "product_id\tproduct_name\tproduct_class\tcategory hierarchy\tproduct_description\tproduct_features\n"
-    rows = "".join(f"{p}\t{t}\t{c.split('|')[-1]}\t{c.replace('|', ' / ')}\t{d}\t\n" for p, t, c, d in PRODUCTS)
+    rows = "".join(f"{p}\t{t}\t{c.split('|')[-1]}\t{c.replace('|', ' / ')}\t{d}\t\n" for p, t, c, d in products)
     (folder / "product.csv").write_text(header + rows, encoding="utf-8")
-    queries = "".join(f"{q}\t{t}\t\n" for q, t in QUERIES)
-    (folder / "query.csv").write_text("query_id\tquery\tquery_class\n" + queries, encoding="utf-8")
-    labels = "".join(f"{n}\t{q}\t{p}\t{g}\n" for n, (q, p, g) in enumerate(LABELS))
-    (folder / "label.csv").write_text("id\tquery_id\tproduct_id\tlabel\n" + labels, encoding="utf-8")
+    query_rows = "".join(f"{q}\t{t}\t\n" for q, t in queries)
+    (folder / "query.csv").write_text("query_id\tquery\tquery_class\n" + query_rows, encoding="utf-8")
+    label_rows = "".join(f"{n}\t{q}\t{p}\t{g}\n" for n, (q, p, g) in enumerate(labels))
+    (folder / "label.csv").write_text("id\tquery_id\tproduct_id\tlabel\n" + label_rows, encoding="utf-8")
     return folder
 
 
@@ -93,12 +103,77 @@ def test_every_method_ranks_the_obvious_answers_first(tmp_path: Path) -> None:
     assert results["embedding"].ndcg10 > 0.8 and results["bm25"].recall50 < 1.0, "no word of q3 is in its answer"
 
 
+def test_production_is_the_shoppers_pages_varied_and_unvaried_is_one_plain_ranking(tmp_path: Path) -> None:
+    """Seven tents and five other things: a page of 6 caps one category at 4, as the app does."""
+    folder = tmp_path / "tents"
+    tents = [(f"t{n}", f"Dome Tent {n} Person", "Camping|Tents", "A tent.") for n in range(1, 8)]
+    others = [
+        (f"o{n}", title, cat, "")
+        for n, (title, cat) in enumerate(
+            [
+                ("Camping Stove", "Camping|Stoves"),
+                ("Sleeping Bag", "Camping|Sleeping Bags"),
+                ("Camping Lantern", "Camping|Lights"),
+                ("Trekking Poles", "Camping|Poles"),
+                ("Coffee Mug", "Kitchen|Mugs"),
+            ]
+        )
+    ]
+    write_wands(folder, tents + others, [("q", "a tent for camping")], [("q", t[0], "Exact") for t in tents])
+    embedder = Embedder()
+    catalog = index_catalog(load(folder, "wands"), embedder)
+    path = ShopperPath(page_size=6, diversity=Diversity(weight=0.15, per_group=4))
+    ranked = rankers(catalog, embedder, path)
+    shown = ranked["production"]("a tent for camping", 12)
+    plain = ranked["unvaried"]("a tent for camping", 12)
+    assert [p.startswith("t") for p in plain[:7]] == [True] * 7, plain
+    assert sum(p.startswith("t") for p in shown[:6]) == 4, f"the first page holds at most 4 tents: {shown}"
+    assert sorted(shown) == sorted(plain), "the next page brings the rest: nothing shown twice, nothing lost"
+    unvaried_pages = rankers(catalog, embedder, ShopperPath(page_size=6, diversity=NO_DIVERSITY))["production"]
+    assert unvaried_pages("a tent for camping", 12)[:7] == plain[:7]
+
+
+def test_eval_production_ranks_what_the_quiz_shows_a_shopper(app: Flask) -> None:
+    """The CLI's production path and the quiz's recommend() give one shopper the same two pages."""
+    text = "comfortable shoes for running"
+    with app.app_context():
+        merchant = merchants.get_by_slug("demo")
+        assert merchant is not None
+        quiz = quizzes.live_quiz(merchant)
+        size = app.config["RECOMMENDATION_LIMIT"]
+        first = [r.item.external_id for r in recommend(merchant, quiz, {"looking_for": text}, size).items]
+        second = recommend(merchant, quiz, {"looking_for": text}, size, exclude=first).items
+        shopper = first + [r.item.external_id for r in second]
+        path = shopper_path()
+        recommender = recommender_for(merchant)
+        evaluated = shopper_pages(recommender, path.preferences(text), 2 * size, path)
+        plain = recommender.recommend(path.preferences(text), limit=2 * size, diversity=NO_DIVERSITY)
+    assert evaluated == shopper
+    assert [recommender.catalog.items[r.item_id].external_id for r in plain][:size] != first, (
+        "the page's variety must change this query's first page, or this test proves nothing"
+    )
+
+
 def test_eval_command_prints_a_line_per_method_and_a_table(runner: FlaskCliRunner, tmp_path: Path) -> None:
     result = runner.invoke(args=["eval", "--dir", str(write_wands(tmp_path / "tiny")), "--personas", "-"])
     assert result.exit_code == 0, result.output
     for method in METHODS:
         assert re.search(rf"^{method} ndcg@10=\d\.\d{{3}} recall@50=\d\.\d{{3}} mrr=\d\.\d{{3}}$", result.output, re.M)
     assert re.search(r"^tiny\s+production\s+\d\.\d{3}", result.output, re.M)
+
+
+def test_eval_command_fails_loudly_when_a_set_falls_below_its_floor(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    folder = str(write_wands(tmp_path / "tiny"))
+    base = ["eval", "--dir", folder, "--personas", "-", "--method", "bm25", "--method", "production"]
+    passed = runner.invoke(args=[*base, "--floor", "tiny=0.5", "--floor", "tiny:bm25=0.1"])
+    assert passed.exit_code == 0, passed.output
+    failed = runner.invoke(args=[*base, "--floor", "tiny:bm25=0.99"])
+    assert failed.exit_code != 0
+    assert re.search(r"tiny bm25: ndcg@10 0\.\d{3} is below its floor 0\.990", failed.output), failed.output
+    unmeasured = runner.invoke(args=[*base, "--floor", "needs-dev=0.5"])
+    assert unmeasured.exit_code != 0 and "needs-dev production: not measured" in unmeasured.output
+    bad = runner.invoke(args=[*base, "--floor", "tiny=high"])
+    assert bad.exit_code == 2 and "'high' is not a number" in bad.output
 
 
 def test_eval_command_refuses_a_folder_that_is_not_a_relevance_set(runner: FlaskCliRunner, tmp_path: Path) -> None:
@@ -111,7 +186,9 @@ NEEDS = SHARED_DATA / "relevance" / "needs-dev"
 
 
 @pytest.mark.skipif(not NEEDS.is_dir(), reason="../shared/data/relevance/needs-dev is not beside the project")
-def test_production_beats_both_baselines_on_needs_written_as_people_write_them() -> None:
-    methods = ("bm25", "embedding", "production")
+def test_the_ranking_beats_both_baselines_on_needs_written_as_people_write_them() -> None:
+    # The scoring itself, unvaried; production's varied pages trade some nDCG for choice on purpose
+    # (at most 4 per leaf category in a page, and this set labels whole categories: docs/relevance.md).
+    methods = ("bm25", "embedding", "unvaried")
     scores = {r.method: r.scores.ndcg10 for r in evaluate(load(NEEDS, "wands"), Embedder(), methods)}
-    assert scores["production"] > max(scores["bm25"], scores["embedding"]) + 0.05, scores
+    assert scores["unvaried"] > max(scores["bm25"], scores["embedding"]) + 0.05, scores

@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from quiz import merchants
-from quiz.accounts import create_admin
-from quiz.db import get_session, transaction
-from quiz.explainer import default_content, explainer_for, save_version
+from quiz.merchants.accounts import create_admin
 from quiz.models import ConsentRecord
+from quiz.platform.db import get_session, transaction
+from quiz.privacy.explainer import default_content, explainer_for, save_version
 
 from .conftest import csrf_token
 from .test_admin import log_in

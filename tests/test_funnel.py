@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sqlite3
 from collections.abc import Callable
@@ -12,10 +13,11 @@ from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
-from quiz import funnel, merchants
-from quiz.db import get_engine, get_session
-from quiz.funnel import duration_event
+from quiz import merchants, quizzes
+from quiz.marketing import funnel
+from quiz.marketing.funnel import duration_event
 from quiz.models import FunnelCount
+from quiz.platform.db import get_engine, get_session
 
 from .helpers import make_merchant
 from .test_admin import log_in
@@ -51,8 +53,9 @@ def test_journeys_are_counted_without_storing_anyone(app: Flask) -> None:
 
 
 def test_the_admin_chart_shows_drop_off_per_question(app: Flask) -> None:
-    from quiz import accounts, merchants
-    from quiz.db import transaction
+    from quiz import merchants
+    from quiz.merchants import accounts
+    from quiz.platform.db import transaction
 
     with app.app_context(), transaction():
         accounts.create_admin(merchants.get_by_slug("demo"), "owner@demo.example", "correct horse battery")
@@ -82,7 +85,8 @@ def test_time_to_finish_buckets() -> None:
 def test_median_time_to_finish_reads_naturally(app: Flask) -> None:
     import datetime as dt
 
-    from quiz import funnel, merchants, quizzes
+    from quiz import merchants, quizzes
+    from quiz.marketing import funnel
 
     with app.app_context():
         demo = merchants.get_by_slug("demo")
@@ -144,3 +148,23 @@ def _dropped(app: Flask) -> float:
         if s.name == "attune_funnel_counts_dropped_total"
     ]
     return sample[0] if sample else 0.0
+
+
+def test_a_conditional_question_counts_as_unanswered_only_where_it_was_shown(app: Flask) -> None:
+    """ "Who is the gift for?" is asked of gift buyers only: 2 of 3 shoppers saw it, 1 of them answered."""
+    runs = [("gift", {"gift_for": "partner"}), ("gift", {}), ("myself", {})]
+    for intent, extra in runs:
+        shopper = app.test_client()
+        decide(shopper, "necessary_only")
+        answer(shopper, "about", ABOUT)
+        answer(shopper, "intent", {**INTENT, "intent": intent})
+        assert answer(shopper, "preferences", {**PREFERENCES, **extra}).status_code == 302
+    with app.app_context():
+        counts = dict(get_session().execute(sa.select(FunnelCount.event, FunnelCount.count)).all())
+        merchant = merchants.get_by_slug("demo")
+        today = dt.datetime.now(dt.UTC).date()
+        steps = {s.label: s for s in funnel.report(merchant, quizzes.live_quiz(merchant), today, today).steps}
+    assert counts["shown:gift_for"] == 2 and counts["answered:gift_for"] == 1
+    gift = steps["Who is the gift for?"]
+    assert (gift.reached, gift.answered, round(gift.drop_off, 2)) == (2, 1, 0.5)
+    assert steps["Which categories interest you?"].reached == 3

@@ -16,6 +16,9 @@ def test_keyword_queries_weigh_words_and_sentences_weigh_meaning() -> None:
     assert lexical_weight("dewalt 20v drill") > 1.0
     assert lexical_weight("something warm for my dad who likes the cold") < 0.01
     assert lexical_weight("") == 0.0
+    assert content_share("una jaula para mi conejo") == 0.4, "a Spanish sentence is a sentence too"
+    assert lexical_weight("una chaqueta impermeable para senderismo") < 0.05
+    assert lexical_weight("chaquetas impermeables") > 1.0
 
 
 def test_reciprocal_rank_fusion_rewards_agreement() -> None:
@@ -65,6 +68,8 @@ def test_category_evidence_lifts_products_of_the_fitting_kind() -> None:
     built = Recommender(Embedder([1, 0, 0]), catalog(CAGES + OTHERS, ROWS))  # type: ignore[arg-type]
     assert bare.recommend(prefs, limit=1)[0].item_id == 4, "by its own vector the mug is nearest"
     assert built.recommend(prefs, limit=1)[0].item_id in (1, 2, 3)
+    # An A/B test's arm without the category prior ranks as if the catalog had no centroids.
+    assert built.recommend(prefs, limit=1, category_prior=False)[0].item_id == 4
 
 
 def test_small_categories_get_no_centroid() -> None:

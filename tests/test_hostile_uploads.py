@@ -55,9 +55,9 @@ def assert_cheap(what: str, seconds: float, peak: int) -> None:
 
 def stored(app: Flask, merchant_id: int) -> tuple[int, int, int]:
     """Return (imports, upload files, products) of a merchant."""
-    from quiz.db import get_session
-    from quiz.imports import upload_folder
+    from quiz.catalog.imports import upload_folder
     from quiz.models import CatalogImport, Product
+    from quiz.platform.db import get_session
 
     with app.app_context():
         session = get_session()
@@ -244,7 +244,7 @@ def test_xml_bomb_upload_is_422_and_stores_nothing(
 
 def test_yaml_alias_bomb_in_the_quiz_editor_is_refused() -> None:
     """The quiz editor's YAML: a billion-laughs document of aliases is refused before it expands."""
-    from quiz.quiz_text import parse_definition_text
+    from quiz.quizzes.text import parse_definition_text
 
     lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
@@ -385,8 +385,8 @@ def test_200_mb_upload_in_the_admin_is_a_413_page(app: Flask, client: FlaskClien
 def test_200_mb_json_body_is_413(app: Flask, client: FlaskClient, shop: tuple[int, str, str]) -> None:
     """Any body, not only uploads: a 200 MB quiz definition is refused before it is read."""
     from quiz import quizzes
-    from quiz.db import get_session
     from quiz.models import Merchant
+    from quiz.platform.db import get_session
 
     merchant_id, key, _ = shop
     body = VirtualBody(b'{"definition": {"title": "', SIZE, b'"}}')

@@ -15,13 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from marshmallow import ValidationError
 
-from quiz.db import get_session
-from quiz.explainer import explainer_for
-from quiz.local_text import LocalText
 from quiz.models import ConsentRecord
-from quiz.quiz_schema import load_quiz, map_texts
-from quiz.quizzes import default_definition
-from quiz.reasons import phrase
+from quiz.platform.db import get_session
+from quiz.privacy.explainer import explainer_for
+from quiz.quizzes.local_text import LocalText
+from quiz.quizzes.schema import load_quiz, map_texts
+from quiz.quizzes.store import default_definition
+from quiz.shopping.reasons import phrase
 from recommender import PriceRange, Reason
 
 from .conftest import csrf_token
@@ -154,7 +154,7 @@ def test_the_api_answers_in_the_language_asked_for(client: FlaskClient) -> None:
     quiz = client.get("/api/v1/m/demo/quiz", headers={"Accept-Language": "es"}).json
     assert quiz["locale"] == "es" and quiz["title"] == "Encuentra tu equipo"
     country = quiz["sections"][0]["questions"][3]
-    assert {"value": "DE", "label": "Alemania"} in country["options"]
+    assert {"value": "DE", "label": "Alemania", "image": ""} in country["options"]
     assert client.get("/api/v1/m/demo/quiz").json["sections"][0]["title"] == "About you"
 
     auth = grant(client)
@@ -198,6 +198,7 @@ def test_reasons_are_worded_in_each_language(app: Flask) -> None:
         Reason("outside_budget"),
         Reason("other_category", category="Footwear"),
         Reason("other_category"),
+        Reason("avoided"),
     ]
     with app.test_request_context(headers={"Accept-Language": "en"}):
         english = [phrase(r) for r in kinds]

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from quiz.db import get_session
-from quiz.imports import recover_interrupted
+from quiz.catalog.imports import recover_interrupted
 from quiz.models import CatalogImport, Product
+from quiz.platform.db import get_session
 
 from .helpers import bearer, grant, make_merchant, upload, wait_for_import
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 from recommender import ProductRecord
 from recommender.importers import FORMATS, CatalogFormatError, ParsedCatalog, RowError, detect_format, parse_catalog
 from recommender.importers.reading import parse_price, plain_text
+
+from . import supplier_catalog
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "catalogs"
 HERE = Path(__file__).resolve().parent / "data" / "catalogs"
@@ -466,7 +469,6 @@ def test_detect_format(data: bytes, expected: str) -> None:
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks like a PNG image"),
         (b"PK\x03\x04\x14\x00", "Excel workbook"),
         (b"colour,size\nred,M\n", "has no title column: expected one of title, name"),
-        (b"title,price\nMug,3\n", "has no id column"),
         (b"id,title\n", "has no product rows"),
         (b'{"shop": "Mugs", "count": 2}', "not a product list"),
         (b"[1, 2, 3]", "not a product list"),
@@ -519,3 +521,64 @@ def test_json_attributes_that_are_not_finite_numbers_are_dropped() -> None:
     mapping = {"id": "id", "title": "title", "weight": "weight", "volume": "volume"}
     [record] = parse_catalog(document.encode(), mapping=mapping).records
     assert "weight" not in record.attributes and record.attributes.get("volume") in (1.5, "1.5", ["1.5"])
+
+
+# --- files without an id column: ids derived in a stable order -------------------------------
+
+
+@pytest.mark.skipif(not supplier_catalog.AVAILABLE, reason=supplier_catalog.SKIP_REASON)
+def test_supplier_file_without_ids_imports_with_derived_ids_and_a_warning() -> None:
+    data = supplier_catalog.supplier_csv()
+    parsed = parse_catalog(data, filename="supplier.csv")
+    assert parsed.format == "generic_csv"
+    assert parsed.errors == []
+    by_title = {r.title: r for r in parsed.records}
+    assert len(by_title) == len(supplier_catalog.supplier_rows())
+    # A SKU when the row has one, else the product link, else the title.
+    assert by_title["Beanie"].external_id == "cc-beanie"
+    linked = "https://supplier.example/p/ocean-blue-shirt"
+    assert by_title["Ocean Blue Shirt"].external_id == "url-" + hashlib.sha256(linked.encode()).hexdigest()[:16]
+    bare = by_title["Red Sports Tee"]
+    assert bare.url == ""
+    assert bare.external_id == "title-" + hashlib.sha256(b"Red Sports Tee\n").hexdigest()[:16]
+    (warning,) = parsed.warnings
+    assert "no id column" in warning
+    assert "from the SKU" in warning and "10 from the product URL" in warning
+    assert "from the hash of title and URL" in warning
+    assert parsed.mapping_used["id_from_sku"] == "SKU"
+    assert "id" not in parsed.mapping_used
+    # The same file read again (even with its rows in another order) gives the same ids.
+    shuffled = supplier_catalog.supplier_csv(list(reversed(supplier_catalog.supplier_rows())))
+    again = {r.title: r.external_id for r in parse_catalog(shuffled).records}
+    assert again == {title: r.external_id for title, r in by_title.items()}
+
+
+def test_derived_ids_follow_sku_then_gtin_then_mpn_then_url() -> None:
+    data = (
+        b"name,sku,ean,mpn,url\n"
+        b"A,S-1,4006381333931,M-1,https://shop.example/a\n"
+        b"B,,4006381333932,M-2,https://shop.example/b\n"
+        b"C,,,M-3,https://shop.example/c\n"
+        b"D,,,,https://shop.example/d\n"
+    )
+    ids = [r.external_id for r in parse_catalog(data).records]
+    assert ids[:3] == ["S-1", "4006381333932", "M-3"]
+    assert ids[3].startswith("url-")
+    assert "1 from the SKU, 1 from the GTIN, 1 from the MPN, 1 from the product URL" in parse_catalog(data).warnings[0]
+
+
+def test_a_file_with_ids_has_no_warning_and_two_same_titles_without_links_are_reported() -> None:
+    assert parse_catalog(b"id,title\n1,Mug\n").warnings == ()
+    parsed = parse_catalog(b"title,price\nMug,3\nMug,4\nCup,2\n")
+    assert [r.title for r in parsed.records] == ["Mug", "Cup"]
+    (error,) = parsed.errors
+    assert (error.row, error.field) == (3, "id")
+    assert "Same derived id" in error.message and "as row 2" in error.message
+
+
+def test_json_products_without_ids_get_derived_ids() -> None:
+    data = b'[{"name": "Mug", "gtin": "4006381333931"}, {"name": "Cup", "link": "https://shop.example/cup"}]'
+    parsed = parse_catalog(data)
+    assert parsed.records[0].external_id == "4006381333931"
+    assert parsed.records[1].external_id.startswith("url-")
+    assert parsed.warnings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +108,36 @@ def test_search_among_some_ids_returns_only_those(tmp_path: Path, threshold: int
     exact = np.argsort(-(vecs[1::3] @ vecs[0]))[:5]
     assert found.tolist() == among[exact].tolist(), "the nearest of the admitted items, best first"
     assert list(scores) == sorted(scores, reverse=True)
+
+
+def test_a_routed_language_gets_its_own_index_of_the_same_products(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path)
+    ids = np.array([11, 22, 33])
+    main, spanish = vectors(3), vectors(3, dim=5)
+    manifest = store.write("v1", ids, main, model="minilm", languages={"es": ("use-v3", spanish)})
+    assert manifest.models() == {"": "minilm", "es": "use-v3"}
+    loaded = store.load("v1")
+    assert loaded.manifest.dimension == 8 and set(loaded.languages) == {"es"}
+    found, _ = loaded.languages["es"].search(spanish[1], 1)
+    assert found.tolist() == [22] and loaded.languages["es"].manifest.model == "use-v3"
+    routed_file = tmp_path / "v1" / "index-es.faiss"
+    routed_file.write_bytes(routed_file.read_bytes()[:-4])
+    with pytest.raises(IndexLoadError, match="index-es.faiss is missing or does not match"):
+        store.load("v1")
+
+
+def test_an_index_written_before_routing_still_loads_with_its_main_model(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path)
+    store.write("v1", np.array([1, 2]), vectors(2), model="/old/model/folder")
+    manifest_file = tmp_path / "v1" / "manifest.json"
+    raw = json.loads(manifest_file.read_text())
+    del raw["languages"]  # the manifest of 2026-12-06 had no such field
+    manifest_file.write_text(json.dumps(raw))
+    loaded = store.load("v1")
+    assert loaded.languages == {} and loaded.manifest.models() == {"": "/old/model/folder"}
+
+
+def test_routed_rows_must_match_the_ids(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="2 rows for 3 ids"):
+        IndexStore(tmp_path).write("v1", np.array([1, 2, 3]), vectors(3), "m", languages={"es": ("u", vectors(2))})
+    assert not any(tmp_path.iterdir()) or not [p for p in tmp_path.iterdir() if p.name == "v1"]

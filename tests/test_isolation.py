@@ -7,7 +7,8 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
-from quiz import api_keys, merchants
+from quiz import merchants
+from quiz.merchants import api_keys
 
 from .conftest import csrf_token
 from .helpers import bearer, full_answers, grant, make_merchant, upload, wait_for_import

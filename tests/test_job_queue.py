@@ -14,7 +14,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from quiz import job_tasks, jobs, retention, webhooks
+from quiz.catalog import jobs
+from quiz.catalog import worker as job_tasks
+from quiz.platform import scheduling
 
 from .conftest import make_app
 from .helpers import bearer, grant, make_merchant, upload, wait_for_import
@@ -47,7 +49,7 @@ def rq_app(app: Flask, database_url: str, instance_path: Path, queue_name: str) 
 
 def release(app: Flask) -> None:
     """Close an extra app's database connections once its warm-up is over (no connection left to the GC)."""
-    from quiz.db import get_engine
+    from quiz.platform.db import get_engine
 
     for thread in threading.enumerate():
         if thread.name == "attune-warm-up":
@@ -131,8 +133,8 @@ def test_an_import_queued_twice_runs_once(rq_app: Flask) -> None:
 
 
 def test_the_worker_start_fails_imports_of_dead_processes(rq_app: Flask) -> None:
-    from quiz.db import get_session, transaction
     from quiz.models import CatalogImport
+    from quiz.platform.db import get_session, transaction
 
     client = rq_app.test_client()
     shop = make_merchant(rq_app, "deadrun")
@@ -179,12 +181,12 @@ def test_a_web_process_of_the_production_shape_runs_no_background_loops(
 ) -> None:
     web = make_app(database_url, instance_path, REDIS_URL=REDIS, JOB_QUEUE_NAME=queue_name, WARM_UP=True)
     assert isinstance(jobs.backend(web), jobs.RedisJobs)
-    assert retention.EXTENSION not in web.extensions, "the daily purge runs in the job worker only"
-    assert web.extensions[webhooks.EXTENSION]._thread is None, "webhook retries run in the job worker only"
+    running = [name for name in ("imports", "retention", "webhooks") if scheduling.running(web, name)]
+    assert running == [], "the daily purge and webhook retries run in the job worker only, imports in RQ"
     embedded = make_app(database_url, instance_path, WARM_UP=True)
-    assert retention.EXTENSION in embedded.extensions, "the embedded default still runs them itself"
-    embedded.extensions[retention.EXTENSION].stop()
-    embedded.extensions[webhooks.EXTENSION].stop()
+    for name in ("imports", "retention", "webhooks"):
+        assert scheduling.running(embedded, name), f"the embedded default still runs {name} itself"
+    scheduling.stop(embedded)
     release(web)
     release(embedded)
 

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from quiz.db import get_session
-from quiz.explainer import explainer_for
 from quiz.models import ConsentRecord, LedgerViolation, Profile
+from quiz.platform.db import get_session
+from quiz.privacy.explainer import explainer_for
 
 from .helpers import NEED, full_answers, grant
 
@@ -35,7 +35,7 @@ def test_delete_removes_profile_and_keeps_only_a_withdrawal(app: Flask, client: 
     assert me["profile"] is None
     assert NEED not in str(me)
     assert me["consents"] == {"recommendations": False, "profile": False, "email": False, "sms": False}
-    assert [r["action"] for r in me["consent_history"]] == ["grant", "withdraw"]
+    assert [r["action"] for r in me["consent_history"]] == ["grant", "erase"]
     with app.app_context():
         assert get_session().scalar(sa.select(sa.func.count()).select_from(Profile)) == 0
     # Everything withdrawn: the token no longer gets recommendations.
@@ -79,8 +79,8 @@ def test_ledger_is_append_only(app: Flask, client: FlaskClient) -> None:
 def test_expired_profiles_are_purged_and_fresh_ones_kept(app: Flask, client: FlaskClient) -> None:
     import datetime as dt
 
-    from quiz.db import transaction
-    from quiz.profiles import purge_expired
+    from quiz.platform.db import transaction
+    from quiz.privacy.profiles import purge_expired
 
     old = grant(client, profile=True)
     client.post("/api/v1/m/demo/responses", json={"answers": full_answers()}, headers=old)
@@ -102,7 +102,9 @@ def test_purge_command_reports_a_count(runner) -> None:  # type: ignore[no-untyp
     result = runner.invoke(args=["profiles", "purge-expired"])
     assert result.exit_code == 0
     # stdout only: the same figures also go to the log, on stderr.
-    assert result.stdout.strip() == "0 expired profiles deleted, 0 stale saved quizzes deleted"
+    assert result.stdout.strip() == (
+        "0 expired profiles deleted, 0 stale saved quizzes deleted, 0 ended admin logins deleted"
+    )
 
 
 def test_marketing_is_switched_off_below_the_digital_consent_age(app: Flask, client: FlaskClient) -> None:

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from quiz.db import get_session
 from quiz.models import CatalogImport, Product
+from quiz.platform.db import get_session
 
+from . import supplier_catalog
 from .conftest import SHARED_DATA, make_app
 from .helpers import bearer, full_answers, grant, make_merchant, upload, wait_for_import
 
@@ -131,8 +132,8 @@ def test_api_key_is_required_and_revocation_is_immediate(app: Flask, client: Fla
     assert client.get("/api/v1/products").status_code == 401
     assert client.get("/api/v1/products", headers=bearer("atk_wrong")).status_code == 401
     assert client.get("/api/v1/products", headers=bearer(shop.api_key)).status_code == 200
-    from quiz import api_keys
-    from quiz.db import transaction
+    from quiz.merchants import api_keys
+    from quiz.platform.db import transaction
 
     with app.app_context(), transaction():
         [key] = api_keys.list_keys(shop.merchant)
@@ -225,3 +226,112 @@ def test_a_generated_quiz_follows_the_catalog_and_a_merchants_own_does_not(app: 
     client.put("/api/v1/quiz", json={"definition": definition}, headers=bearer(own.api_key))
     wait_for_import(client, own.api_key, upload(client, own.api_key, "feed.xml", feed).json["id"])
     assert client.get("/api/v1/m/ownquiz/quiz").json["version"] == 2, "the merchant's own quiz is left alone"
+
+
+# --- catalogs as they come: derived ids, the mapping through the API, dry runs -------------------
+
+
+@pytest.mark.skipif(not supplier_catalog.AVAILABLE, reason=supplier_catalog.SKIP_REASON)
+def test_supplier_file_without_ids_imports_and_a_second_import_updates_it(app: Flask, client: FlaskClient) -> None:
+    shop = make_merchant(app, "supplier")
+    data = supplier_catalog.supplier_csv()
+    rows = len(supplier_catalog.supplier_rows())
+    first = wait_for_import(client, shop.api_key, upload(client, shop.api_key, "supplier.csv", data).json["id"])
+    assert first["status"] == "done", first
+    assert first["summary"]["created"] == rows and first["failed"] == 0
+    (warning,) = first["warnings"]
+    assert "no id column" in warning and "from the SKU" in warning
+    # The supplier changes one price and sends the same sheet again: updated, not duplicated.
+    changed = data.replace(b"\r\nBeanie;cc-beanie;20;", b"\r\nBeanie;cc-beanie;17;")
+    assert changed != data
+    second = wait_for_import(client, shop.api_key, upload(client, shop.api_key, "supplier.csv", changed).json["id"])
+    assert second["status"] == "done", second
+    assert (second["summary"]["created"], second["summary"]["updated"]) == (0, 1)
+    assert count(app, Product, merchant_id=shop.merchant.id) == rows
+
+
+def test_mapping_is_read_and_set_through_the_api_and_used_by_imports(app: Flask, client: FlaskClient) -> None:
+    shop = make_merchant(app, "mapper")
+    auth = bearer(shop.api_key)
+    assert client.get("/api/v1/catalog/mapping", headers=auth).json == {
+        "mapping": {},
+        "fields": [
+            "id",
+            "title",
+            "description",
+            "brand",
+            "category",
+            "tags",
+            "price",
+            "currency",
+            "url",
+            "image_url",
+            "available",
+        ],
+    }
+    bad = client.put(
+        "/api/v1/catalog/mapping",
+        headers=auth,
+        json={"mapping": {"title": "Bezeichnung", "colour": "Farbe", "price": 3}},
+    )
+    assert bad.status_code == 422
+    assert set(bad.json["fields"]) == {"mapping.colour", "mapping.price"}
+    assert "Unknown product field" in bad.json["fields"]["mapping.colour"][0]
+    assert client.get("/api/v1/catalog/mapping", headers=auth).json["mapping"] == {}, "nothing changed"
+    assert client.put("/api/v1/catalog/mapping", headers=auth, json={"colour": "x"}).status_code == 422
+
+    saved = client.put(
+        "/api/v1/catalog/mapping",
+        headers=auth,
+        json={"mapping": {"title": " Bezeichnung ", "price": "Preis", "id": "Artikel", "brand": ""}},
+    )
+    assert saved.status_code == 200
+    assert saved.json["mapping"] == {"id": "Artikel", "title": "Bezeichnung", "price": "Preis"}
+    sheet = b"Artikel;Bezeichnung;Preis\nK-1;Kaffeebecher;7,50\nK-2;Teekanne;19,00\n"
+    status = wait_for_import(client, shop.api_key, upload(client, shop.api_key, "lieferant.csv", sheet).json["id"])
+    assert status["status"] == "done" and status["warnings"] == []
+    items = client.get("/api/v1/products", headers=auth).json["items"]
+    expected = {("K-1", "Kaffeebecher", 7.5), ("K-2", "Teekanne", 19.0)}
+    assert {(p["id"], p["title"], p["price"]) for p in items} == expected
+    # The admin's mapping page shows the mapping the API set: one stored mapping.
+    with app.app_context():
+        from quiz import merchants
+
+        assert merchants.get_by_slug("mapper").column_mapping == saved.json["mapping"]
+
+
+def test_dry_run_previews_and_changes_nothing(app: Flask, client: FlaskClient) -> None:
+    shop = make_merchant(app, "dryrun")
+    first = upload(client, shop.api_key, "first.csv", b"id,title,price\nA5,Old Pot,40\n")
+    wait_for_import(client, shop.api_key, first.json["id"])
+    rows = "".join(f"P{n},Pan number {n},{n}.50,https://shop.test/p{n},Cookware\n" for n in range(30))
+    data = GENERIC + rows.encode()
+    mine = shop.merchant.id
+    before = (count(app, CatalogImport, merchant_id=mine), count(app, Product, merchant_id=mine))
+    with app.app_context():
+        from quiz.catalog.imports import upload_folder
+
+        files_before = set(upload_folder().iterdir())
+    response = upload(client, shop.api_key, "catalog.csv", data, dry_run="true", mode="full")
+    assert response.status_code == 200, response.json
+    preview = response.json
+    assert preview["dry_run"] is True and preview["format"] == "generic_csv"
+    assert preview["mapping"]["title"] == "name" and preview["mapping"]["url"] == "link"
+    assert preview["mapping"]["id_from_sku"] == "sku"
+    assert len(preview["products"]) == 20
+    assert preview["products"][0] == {
+        "id": "A1", "title": "Trail Mug", "description": "", "brand": "", "category": "Kitchen", "tags": [],
+        "price": 12.5, "currency": "USD", "url": "https://shop.test/a1", "image_url": "", "available": True,
+        "attributes": {},
+    }  # fmt: skip
+    assert {(e["row"], e["field"]) for e in preview["errors"]} >= {(3, "title"), (4, "price"), (5, "id"), (6, "url")}
+    assert (preview["total"], preview["valid"], preview["failed"]) == (36, 32, 4)
+    assert preview["changes"] == {"created": 31, "updated": 1, "unchanged": 0, "deactivated": 0}
+    assert preview["warnings"] and "no id column" in preview["warnings"][0]
+    after = (count(app, CatalogImport, merchant_id=mine), count(app, Product, merchant_id=mine))
+    assert after == before
+    with app.app_context():
+        assert set(upload_folder().iterdir()) == files_before, "a dry run keeps no file"
+    refused = upload(client, shop.api_key, "logo.png", b"\x89PNG\r\n\x1a\n", dry_run="true")
+    assert refused.status_code == 422 and refused.json["fields"]["file"]
+    assert upload(client, shop.api_key, "c.csv", data, dry_run="maybe").status_code == 422

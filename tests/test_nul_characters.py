@@ -1,6 +1,6 @@
 """NUL characters (U+0000) are refused at the door, the same on SQLite and PostgreSQL.
 
-PostgreSQL cannot store NUL in a text column; without the guard (quiz/nul_guard.py) these
+PostgreSQL cannot store NUL in a text column; without the guard (quiz/platform/nul_guard.py) these
 requests were stored on SQLite and ended in a 500 on PostgreSQL.
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from quiz.db import get_session
 from quiz.models import Profile, Segment, Webhook
+from quiz.platform.db import get_session
 
 from .conftest import csrf_token
 from .helpers import bearer, full_answers, grant, make_merchant

@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from quiz import logs
+from quiz.platform import logs
 
 from .conftest import csrf_token
 from .helpers import bearer, grant, make_merchant, upload, wait_for_import
@@ -192,7 +192,7 @@ def test_metrics_add_up_over_worker_processes(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import os
-        from quiz import metrics
+        from quiz.platform import metrics
         child = os.fork()
         if child == 0:  # a worker: records, then exits
             metrics.observe_recommendation(0.05)

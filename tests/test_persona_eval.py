@@ -12,9 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from quiz import merchants, quizzes
-from quiz.answers import clean_answers
-from quiz.models import Merchant
-from quiz.persona_eval import (
+from quiz.evaluation.personas import (
     DEFAULT_PERSONAS,
     Persona,
     PersonaError,
@@ -23,7 +21,9 @@ from quiz.persona_eval import (
     merchant_products,
     score_rankings,
 )
-from quiz.quiz_schema import Quiz
+from quiz.models import Merchant
+from quiz.quizzes.answers import clean_answers
+from quiz.quizzes.schema import Quiz
 
 from .helpers import grant
 

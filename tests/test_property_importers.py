@@ -277,9 +277,9 @@ def shop(app: Flask, slug: str) -> tuple[int, str]:
 
 def stored(app: Flask, merchant_id: int) -> tuple[int, int, int]:
     """Return (imports, upload files, products) the merchant has."""
-    from quiz.db import get_session
-    from quiz.imports import upload_folder
+    from quiz.catalog.imports import upload_folder
     from quiz.models import CatalogImport, Product
+    from quiz.platform.db import get_session
 
     with app.app_context():
         session = get_session()
@@ -291,9 +291,9 @@ def stored(app: Flask, merchant_id: int) -> tuple[int, int, int]:
 
 def forget_import(app: Flask, import_id: str) -> None:
     """Delete an accepted (never run) import and its upload, so the next example starts level."""
-    from quiz.db import get_session, transaction
-    from quiz.imports import upload_folder
+    from quiz.catalog.imports import upload_folder
     from quiz.models import CatalogImport
+    from quiz.platform.db import get_session, transaction
 
     with app.app_context(), transaction():
         get_session().execute(sa.delete(CatalogImport).where(CatalogImport.id == import_id))
@@ -303,9 +303,9 @@ def forget_import(app: Flask, import_id: str) -> None:
 @settings(max_examples=80)
 @given(data=st.one_of(hostile_files, mangled_real()), format=FORMAT_CHOICES)
 def test_create_import_stores_nothing_for_a_refused_file(app: Flask, data: bytes, format: str | None) -> None:
-    from quiz import imports
-    from quiz.db import get_session
+    from quiz.catalog import imports
     from quiz.models import Merchant
+    from quiz.platform.db import get_session
 
     merchant_id, _ = shop(app, "propimp")
     before = stored(app, merchant_id)

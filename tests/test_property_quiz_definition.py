@@ -23,8 +23,8 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from quiz.quiz_schema import QUESTION_TYPES, Quiz, load_quiz
-from quiz.quiz_text import parse_definition_text
+from quiz.quizzes.schema import QUESTION_TYPES, Quiz, load_quiz
+from quiz.quizzes.text import parse_definition_text
 
 from .helpers import bearer, make_merchant
 
@@ -34,7 +34,7 @@ PATH = re.compile(r"^(_schema|[^.\[\]]+(\[\d+\])*)(\.[^.\[\]]*(\[\d+\])*)*$")
 
 
 def default_definition() -> dict[str, Any]:
-    from quiz.quizzes import default_definition as load
+    from quiz.quizzes.store import default_definition as load
 
     return load()
 

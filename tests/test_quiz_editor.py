@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from quiz import quizzes
-from quiz.db import transaction
 from quiz.models import QuizDefinition
+from quiz.platform.db import transaction
 
 from .conftest import csrf_token
 from .helpers import make_merchant
@@ -116,14 +117,27 @@ def test_every_problem_is_listed_with_its_path(app: Flask, client: FlaskClient) 
 
     shown = _text(_send(client, page, _edited(break_twice), "check"))
     assert "2 problems to fix" in shown
-    assert "<li>sections[0].questions[1].type: " in shown
-    assert "<li>sections[2].questions[2].options: A choice question needs at least one option.</li>" in shown
+    assert re.search(r"<li>line \d+, sections\[0\]\.questions\[1\]\.type: ", shown)
+    assert re.search(r"<li>line \d+, sections\[2\]\.questions\[2\]\.options: A choice question needs at least", shown)
+
+
+def test_yaml_mistakes_name_the_line_and_the_fix(app: Flask, client: FlaskClient) -> None:
+    _, page = _editor(app, client, "hints")
+    text = _edited(lambda d: _question(d, 1, 2)["options"][0].update(value=True)).replace("value: true", "value: yes")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "value: yes" in row)
+    shown = _text(_send(client, page, text, "check"))
+    assert (
+        f"line {line}, sections[1].questions[2].options[0].value: Not a valid string. YAML reads yes, no, on, off, "
+        'true and false as a yes/no value: put the word in quotes ("yes").'
+    ) in shown
+    broken = _text(_send(client, page, "id: quiz\ntitle: Note: read this\n", "check"))
+    assert "(line 2, column 12): a text holding “: ” must be in quotes: put the whole text in quotes" in broken
 
 
 def test_json_is_accepted_too(app: Flask, client: FlaskClient) -> None:
     _, page = _editor(app, client, "jsonshop")
     response = _send(client, page, json.dumps(quizzes.default_definition(), indent=2), "check")
-    assert response.status_code == 200 and "Valid: 3 sections, 13 questions." in _text(response)
+    assert response.status_code == 200 and "Valid: 3 sections, 15 questions." in _text(response)
 
 
 def test_check_says_valid_and_stores_nothing(app: Flask, client: FlaskClient) -> None:
@@ -132,7 +146,7 @@ def test_check_says_valid_and_stores_nothing(app: Flask, client: FlaskClient) ->
     response = _send(client, page, text, "check")
     assert response.status_code == 200
     shown = _text(response)
-    assert "Valid: 3 sections, 13 questions." in shown and "Checked only" in shown
+    assert "Valid: 3 sections, 15 questions." in shown and "Checked only" in shown
     assert _live(client, "checker")["version"] == 1 and _live(client, "checker")["title"] == "Find your gear"
 
 
@@ -216,3 +230,51 @@ def test_posts_without_a_csrf_token_are_refused(app: Flask, client: FlaskClient)
     assert client.post("/admin/quiz", data={"definition": text, "publish": "pressed"}).status_code == 400
     assert client.post("/admin/quiz/versions/1/rollback").status_code == 400
     assert _live(client, "csrfshop")["version"] == 1
+
+
+def test_the_editor_warns_about_a_quiz_that_asks_for_no_address(app: Flask, client: FlaskClient) -> None:
+    _, page = _editor(app, client, "no-address")
+    assert "asks for no way to reach shoppers" not in page, "the default quiz asks for both"
+
+    def drop_contact(d: dict[str, Any]) -> None:
+        for section in d["sections"]:
+            section["questions"] = [q for q in section["questions"] if q.get("role") not in ("email", "phone")]
+
+    checked = _text(_send(client, page, _edited(drop_contact), "check"))
+    assert "No question asks for an email address" in checked and "No question asks for a phone number" in checked
+    _send(client, page, _edited(drop_contact), "publish")
+    live = _text(client.get("/admin/quiz"))
+    assert "Your live quiz asks for no way to reach shoppers" in live
+
+
+def test_publish_and_rollback_say_what_changes_before_they_happen(app: Flask, client: FlaskClient) -> None:
+    _, page = _editor(app, client, "confirmer")
+    text = html.unescape(page)
+    publish = " ".join(text.split('<details class="confirm-step">', 1)[1].split("</details>", 1)[0].split())
+    assert '<summary class="button primary">Publish…</summary>' in publish
+    assert "Shoppers who start the quiz from now on get this version" in publish
+    assert "will no longer follow your catalog" in publish and 'value="Publish as a new version"' in publish
+    published = _send(client, page, _edited(lambda d: d.update(title="Mine")), "publish")
+    assert published.status_code == 302
+    after = html.unescape(client.get("/admin/quiz").get_data(as_text=True))
+    rollback = " ".join(after.split("Roll back to this version", 1)[1].split("</details>", 1)[0].split())
+    assert "get version 1's questions again, published as a new version; version 2 stays in the history" in rollback
+    assert "Yes, roll back to version 1" in rollback
+    assert "will no longer follow your catalog" not in after.split("Versions", 1)[0]  # the live quiz is yours now
+
+
+def test_a_missing_translation_is_a_warning_before_publish(app: Flask, client: FlaskClient) -> None:
+    _, page = _editor(app, client, "translator")
+    assert "without a translation" not in page, "the default quiz has both languages"
+
+    def english_only(d: dict[str, Any]) -> None:
+        _question(d, 1, 1)["label"] = {"en": "Which trail do you dream of?"}
+
+    checked = " ".join(_text(_send(client, page, _edited(english_only), "check")).split())
+    assert "1 text without a translation" in checked and "Section 2, question 2: question (Spanish)" in checked
+    confirm = checked.split('<details class="confirm-step">', 1)[1].split("</details>", 1)[0]
+    assert "1 text has no translation yet" in confirm, "the publish step says so before publishing"
+    published = _send(client, page, _edited(english_only), "publish")
+    assert published.status_code == 302, "a warning, not a refusal"
+    after = _text(client.get("/admin/quiz"))
+    assert "Version 2 is live. 1 text still has no translation: Section 2, question 2: question (Spanish)." in after

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
-from quiz.quiz_schema import load_quiz
-from quiz.quizzes import default_definition
+from quiz.quizzes.schema import load_quiz
+from quiz.quizzes.store import default_definition
 
 
 def broken(mutate: Any) -> dict[str, list[str]]:

@@ -1,4 +1,4 @@
-"""Rate limits (quiz/limits.py): counted together by every worker in Redis, in the one error format.
+"""Rate limits (quiz/platform/limits.py): counted together by every worker in Redis, in the one error format.
 
 The shared test config keeps counts in each app's memory and lifts the consent and
 recommendation limits out of reach; the tests here set them back, on the real Redis at
@@ -19,8 +19,8 @@ import pytest
 import redis
 from flask import Flask
 
-from quiz.config import ConfigError
-from quiz.db import get_engine
+from quiz.platform.config import ConfigError
+from quiz.platform.db import get_engine
 
 from .conftest import csrf_token, make_app
 from .helpers import full_answers, grant, make_merchant
@@ -89,7 +89,7 @@ def test_two_workers_on_one_redis_exhaust_one_login_limit_together(
     # Five failures allowed per account (RATELIMIT_LOGIN_ACCOUNT's default), three here and two there.
     for client in (one, two, one, two, one):
         assert log_in(client, shop.admin_email, "wrong password!").status_code == 401
-    for client in (two, one):  # both workers now refuse, even the right password
+    for client in (two, one):  # this address failed five times: both workers make it wait, even with the right password
         blocked = log_in(client, shop.admin_email, PASSWORD)
         assert blocked.status_code == 429
         assert "Too many failed attempts" in blocked.get_data(as_text=True)
@@ -153,7 +153,7 @@ def test_shoppers_behind_one_address_have_their_own_recommendation_counts(
 
 def test_at_the_default_limits_a_busy_nat_completes_its_quizzes(app: Flask, worker: Callable[..., Flask]) -> None:
     """Twenty shoppers behind one address in the same minute: consent, two previews, results."""
-    from quiz.config import DEFAULTS
+    from quiz.platform.config import DEFAULTS
 
     own = ("RATELIMIT_STORAGE_URI", "RATELIMIT_KEY_PREFIX")
     defaults = {key: value for key, value in DEFAULTS.items() if key.startswith("RATELIMIT_") and key not in own}
@@ -226,3 +226,75 @@ def test_limits_can_be_switched_off(app: Flask, worker: Callable[..., Flask]) ->
     for _ in range(7):
         assert log_in(unlimited, shop.admin_email, "wrong password!").status_code == 401
     assert log_in(unlimited, shop.admin_email, PASSWORD).status_code == 302
+
+
+ATTACKER, OWNER = "198.51.100.7", "203.0.113.5"
+
+
+def from_address(app: Flask, address: str) -> Any:
+    """Return a test client whose requests come from ``address`` (REMOTE_ADDR)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def notices(app: Flask, slug: str) -> list[Any]:
+    """Return the failed-login emails written for a merchant's admin (the outbox: no SMTP in tests)."""
+    from quiz.platform.mailer import outbox
+
+    with app.app_context():
+        return [m for m in outbox(slug) if m.subject == "Failed logins to your Attune admin account"]
+
+
+def test_an_attackers_failures_never_keep_the_owner_out_from_another_address(
+    app: Flask, worker: Callable[..., Flask], prefix: str
+) -> None:
+    """Issue 14: five failures for an email used to lock its owner out from everywhere for 15 minutes."""
+    shop = make_merchant(app, "lockout")
+    limited = worker(RATELIMIT_STORAGE_URI=REDIS, LOGIN_DELAY_SECONDS=1, LOGIN_DELAY_MAX=600)
+    attacker, owner = from_address(limited, ATTACKER), from_address(limited, OWNER)
+    for _ in range(5):
+        assert log_in(attacker, shop.admin_email, "zebra-crossing-1").status_code == 401
+    refused = log_in(attacker, shop.admin_email, PASSWORD)
+    assert refused.status_code == 429 and "Too many failed attempts" in refused.get_data(as_text=True)
+    assert _retry_after(refused, 1) == 1, "the first wait is LOGIN_DELAY_SECONDS"
+    assert log_in(owner, shop.admin_email, PASSWORD).status_code == 302, "the owner's own address is not held back"
+    # The attacker's waits grow: 1, 2, 4 seconds after each further failure.
+    for wait in (1, 2, 4):
+        time.sleep(wait + 0.2)
+        assert log_in(attacker, shop.admin_email, "zebra-crossing-2").status_code == 401
+        held = log_in(attacker, shop.admin_email, "zebra-crossing-3")
+        assert held.status_code == 429 and _retry_after(held, 2 * wait) == 2 * wait
+    [notice] = notices(limited, "lockout")  # one email for the burst, not one per attempt
+    assert notice.to == shop.admin_email
+    assert "5 times between" in notice.body and "UTC" in notice.body and "not locked" in notice.body
+    assert "zebra" not in notice.body, "never the password tried"
+    keys = _redis_keys(prefix)
+    assert any("login-throttle" in key for key in keys), "the waits live in Redis, for every worker"
+    assert not any(shop.admin_email in key or ATTACKER in key for key in keys), keys
+
+
+def test_a_correct_login_forgets_the_addresss_own_failures(app: Flask, worker: Callable[..., Flask]) -> None:
+    shop = make_merchant(app, "typos")
+    owner = from_address(worker(LOGIN_DELAY_SECONDS=600), OWNER)
+    for _ in range(4):
+        assert log_in(owner, shop.admin_email, "fat fingers!!").status_code == 401
+    assert log_in(owner, shop.admin_email, PASSWORD).status_code == 302
+    assert notices(app, "typos") == [], "four typos are not an attack"
+    for _ in range(5):  # the account's count keeps them, so the fifth starts a wait for this address
+        log_in(owner, shop.admin_email, "fat fingers!!")
+    assert log_in(owner, shop.admin_email, PASSWORD).status_code == 429
+    assert log_in(from_address(app, "192.0.2.9"), shop.admin_email, PASSWORD).status_code == 302
+
+
+def test_unknown_emails_are_throttled_the_same_and_mail_nobody(app: Flask, worker: Callable[..., Flask]) -> None:
+    attacker = from_address(worker(), ATTACKER)
+    for _ in range(5):
+        assert log_in(attacker, "nobody@example.org", "guess number one").status_code == 401
+    assert log_in(attacker, "nobody@example.org", "guess number two").status_code == 429
+
+
+@pytest.mark.parametrize("setting, value", [("LOGIN_DELAY_SECONDS", 0), ("LOGIN_DELAY_MAX", 30)])
+def test_bad_login_delays_stop_start_up(database_url: str, instance_path: Path, setting: str, value: int) -> None:
+    with pytest.raises(ConfigError, match="LOGIN_DELAY"):
+        make_app(database_url, instance_path, **{setting: value})

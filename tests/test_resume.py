@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from quiz.db import get_session
 from quiz.models import QuizSession
+from quiz.platform.db import get_session
 
 from .conftest import csrf_token
 from .test_shopper_pages import ABOUT, INTENT, PREFERENCES, answer, decide
@@ -34,7 +34,12 @@ def saved_rows(app: Flask) -> int:
 def test_a_saved_quiz_resumes_on_another_browser_where_it_stopped(app: Flask, client: FlaskClient) -> None:
     link = save_for_later(client)
     other = app.test_client()  # no cookie from the first browser
-    resumed = other.get(link)
+    # Another browser confirms first, with its own consent decision (issue 14: a GET binds nothing).
+    page = other.get(link).get_data(as_text=True)
+    assert "Continue a saved quiz?" in page
+    version = re.search(r'name="explainer_version" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"csrf_token": csrf_token(page), "explainer_version": version, "necessary_only": "1"}
+    resumed = other.post(link, data=data)
     assert resumed.status_code == 302 and resumed.headers["Location"].endswith("/m/demo/quiz/preferences")
     back = other.get("/m/demo/quiz/intent").get_data(as_text=True)
     assert "lightweight waterproof jacket for hiking" in back, "earlier answers are filled in"

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from quiz.db import get_session
 from quiz.models import IntentShift, Profile
+from quiz.platform.db import get_session
 
+from .conftest import csrf_token
 from .helpers import full_answers, grant
 from .test_shopper_pages import privacy_link_after_quiz
 
@@ -25,7 +26,12 @@ def test_a_returning_shopper_starts_at_what_changed_with_answers_filled_in(clien
     link = privacy_link_after_quiz(client)
     with client.session_transaction() as cookie:
         cookie.clear()  # a later visit, another day
-    again = client.get(link + "/again")
+    # A browser that is not (or no longer) the subject confirms first, with its own consent (issue 14).
+    confirm = client.get(link + "/again").get_data(as_text=True)
+    assert "Continue a saved quiz?" in confirm
+    version = re.search(r'name="explainer_version" type="hidden" value="([^"]+)"', confirm).group(1)
+    data = {"csrf_token": csrf_token(confirm), "explainer_version": version, "accept_all": "1"}
+    again = client.post(link + "/again", data=data)
     assert again.status_code == 302 and again.headers["Location"].endswith("/m/demo/quiz/intent")
     page = client.get("/m/demo/quiz/intent").get_data(as_text=True)
     assert "Welcome back" in page and "lightweight waterproof jacket for hiking" in page
@@ -61,8 +67,9 @@ def test_a_similar_new_need_blends_and_a_turned_around_one_is_a_shift(app: Flask
 
 
 def test_the_merchant_sees_the_shift(app: Flask, client: FlaskClient) -> None:
-    from quiz import api_keys, merchants
-    from quiz.db import transaction
+    from quiz import merchants
+    from quiz.merchants import api_keys
+    from quiz.platform.db import transaction
 
     auth = grant(client, profile=True)
     for need in ("a warm down jacket for winter", "yoga mat and blocks for home practice"):

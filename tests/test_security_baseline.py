@@ -23,9 +23,9 @@ from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from quiz import merchants
-from quiz.catalog import rebuild_index, upsert_products
-from quiz.db import get_engine, get_session, transaction
+from quiz.catalog.sync import rebuild_index, upsert_products
 from quiz.models import Product
+from quiz.platform.db import get_engine, get_session, transaction
 from recommender import ProductRecord
 
 from .conftest import SECRET, _clean, csrf_token, make_app
@@ -309,12 +309,14 @@ def test_catalog_html_and_script_urls_render_inert(app: Flask, client: FlaskClie
     sent = upload(client, shop.api_key, "hostile.json", json.dumps(HOSTILE_IMPORT).encode())
     status = wait_for_import(client, shop.api_key, sent.json["id"])
     assert status["status"] == "done"
-    assert ("url" in {e["field"] for e in status["errors"]}) or status["processed"] == 2
+    refused = [(e["row"], e["field"]) for e in status["errors"]]
+    assert refused == [(2, "url")] and status["processed"] == 2 and status["failed"] == 1, status
     with app.app_context():
         rows = {
             p.external_id: p
             for p in get_session().scalars(sa.select(Product).where(Product.merchant_id == shop.merchant.id))
         }
+        assert set(rows) == {"X1"}, "the javascript: link is refused, not stored"
         assert not str(rows["X1"].description).count("<"), rows["X1"].description  # sanitised to text
         assert "onerror" not in rows["X1"].description and "alert(2)" not in rows["X1"].description
         assert all(not (p.url or "").lower().startswith("javascript:") for p in rows.values())

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from quiz import merchants
-from quiz.db import get_session, transaction
 from quiz.models import IntentShift, Profile
+from quiz.platform.db import get_session, transaction
 
 from .conftest import csrf_token
 from .helpers import bearer, full_answers, grant
@@ -144,7 +144,7 @@ def test_a_segment_export_holds_only_its_members_who_may_be_contacted(
 
 def test_the_admin_writes_segments_with_counts_and_browses_profiles(app: Flask, client: FlaskClient) -> None:
     people(app, client)
-    from quiz.accounts import create_admin
+    from quiz.merchants.accounts import create_admin
 
     with app.app_context(), transaction():
         create_admin(merchants.get_by_slug("demo"), "segments@demo.example", "correct horse battery")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quiz import retention, webhooks
+from quiz.merchants import webhooks
+from quiz.platform import scheduling
+from quiz.privacy import retention
 
 from .conftest import make_app
 
@@ -13,12 +15,9 @@ def test_a_serving_process_starts_purges_and_webhook_delivery(
     database_url: str, instance_path: Path, demo_loaded: None
 ) -> None:
     app = make_app(database_url, instance_path, WARM_UP=True)
-    schedule = app.extensions[retention.EXTENSION]
-    deliverer = app.extensions[webhooks.EXTENSION]
     try:
-        assert schedule.thread.is_alive()
-        assert deliverer._thread is not None and deliverer._thread.is_alive()
+        assert scheduling.running(app, retention.TASK), "the daily purge runs"
+        assert scheduling.running(app, webhooks.TASK), "webhook delivery runs"
     finally:
-        schedule.stop()
-        deliverer.stop()
-        schedule.thread.join(timeout=10)
+        scheduling.stop(app)
+    assert not scheduling.running(app, retention.TASK) and not scheduling.running(app, webhooks.TASK)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import html
 import json
 import re
 from html.parser import HTMLParser
@@ -11,9 +13,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from quiz.db import get_session
-from quiz.explainer import explainer_for
+from quiz.demo.shop import demo_records
 from quiz.models import ConsentRecord, Profile
+from quiz.platform.db import get_session
+from quiz.privacy.explainer import explainer_for
 
 from .conftest import csrf_token
 from .helpers import NEED
@@ -78,15 +81,22 @@ def test_explainer_says_what_why_how_long_who_and_how_to_withdraw(client: FlaskC
         assert phrase in page, phrase
     for purpose in ("Recommendations", "Keep my profile", "Email", "SMS"):
         assert purpose in page
-    assert "checked" not in page, "nothing may be pre-ticked"
+    ticked = re.findall(r"<input[^>]*\bchecked\b[^>]*>", page)
+    assert len(ticked) == 1 and 'id="purpose-recommendations"' in ticked[0], "nothing may be pre-ticked"
+    assert "disabled" in ticked[0] and "name=" not in ticked[0], "but recommendations, shown on and locked"
     buttons = re.findall(r'<input class="choice"[^>]*value="([^"]+)"', page)
     assert buttons == ["Accept all", "Only what&#39;s needed", "Save my choices"]
 
 
 def test_quiz_pages_without_a_decision_go_to_the_explainer(client: FlaskClient) -> None:
-    for path in ("/m/demo/quiz/about", "/m/demo/quiz/preferences", "/m/demo/results"):
+    for path in ("/m/demo/quiz/about", "/m/demo/quiz/preferences", "/m/demo/results", "/m/demo/consent/again"):
         response = client.get(path)
-        assert response.status_code == 302 and response.headers["Location"].endswith("/m/demo/")
+        assert response.status_code == 302 and response.headers["Location"].endswith("/m/demo/"), path
+    token = csrf_token(client.get("/m/demo/").get_data(as_text=True))
+    for path in ("/m/demo/saved/email", "/m/demo/results/email"):  # the contact forms, posted with a valid form
+        response = client.post(path, data={"csrf_token": token, "email": "ada@example.com"})
+        assert response.status_code == 302 and response.headers["Location"].endswith("/m/demo/"), path
+    assert "Please make a choice about your data first." in client.get("/m/demo/").get_data(as_text=True)
 
 
 def test_each_button_records_its_decision_with_the_text_hash(app: Flask, client: FlaskClient) -> None:
@@ -182,10 +192,10 @@ def test_privacy_page_shows_downloads_changes_and_deletes(app: Flask, client: Fl
     assert "You now allow: Recommendations, Keep my profile." in after
     assert client.get(link + "/export.json").json["consents"]["email"] is False
 
-    deleted = client.post(link + "/delete", data={"csrf_token": csrf_token(after)})
+    deleted = client.post(link + "/delete", data={"csrf_token": csrf_token(after), "confirmed": "yes"})
     assert deleted.status_code == 302
     final = client.get(link).get_data(as_text=True)
-    assert NEED not in final and "No profile is stored." in final
+    assert NEED not in final and "Nothing about you is stored here any more" in final
     with app.app_context():
         assert get_session().scalar(sa.select(sa.func.count()).select_from(Profile)) == 0
 
@@ -241,7 +251,7 @@ def test_an_explainer_changed_mid_decision_is_shown_again(app: Flask, client: Fl
 
 def test_a_quiz_changed_mid_quiz_does_not_trap_the_shopper(app: Flask, client: FlaskClient) -> None:
     from quiz import merchants, quizzes
-    from quiz.db import transaction
+    from quiz.platform.db import transaction
 
     decide(client, "necessary_only")
     answer(client, "about", ABOUT)
@@ -260,7 +270,7 @@ def test_a_quiz_changed_mid_quiz_does_not_trap_the_shopper(app: Flask, client: F
 
 def test_boolean_and_number_answers_show_on_the_privacy_page(app: Flask, client: FlaskClient) -> None:
     from quiz import merchants, quizzes
-    from quiz.db import transaction
+    from quiz.platform.db import transaction
 
     with app.app_context(), transaction():
         definition = quizzes.default_definition()
@@ -278,7 +288,7 @@ def test_boolean_and_number_answers_show_on_the_privacy_page(app: Flask, client:
 def test_deleting_data_also_clears_the_answers_held_by_the_browser(client: FlaskClient) -> None:
     link = privacy_link_after_quiz(client)
     page = client.get(link).get_data(as_text=True)
-    client.post(link + "/delete", data={"csrf_token": csrf_token(page)})
+    client.post(link + "/delete", data={"csrf_token": csrf_token(page), "confirmed": "yes"})
     with client.session_transaction() as cookie:
         assert NEED not in json.dumps(dict(cookie))
     assert client.get("/m/demo/results").headers["Location"].endswith("/m/demo/")
@@ -307,3 +317,69 @@ def test_something_different_shows_new_products_and_alternatives_are_labelled(cl
     answer(client, "preferences", narrow)
     results = client.get("/m/demo/results").get_data(as_text=True)
     assert "Close alternatives" in results and "a little over your budget" in results
+
+
+def test_the_receipt_says_which_layers_of_the_notice_were_shown(client: FlaskClient) -> None:
+    link = privacy_link_after_quiz(client)
+    receipt = client.get(f"{link}/receipt.json").json
+    first = receipt["decisions"][0]
+    assert first["layers"] == {
+        "layout": "layered",
+        "first_layer": ["title", "intro", "purposes", "choices"],
+        "one_click_away": ["sections"],
+        "details_opened": None,  # posted without the page's script: not known
+    }
+    assert first["text_sha256"] == explainer_for("Trailhead Supply Co.", 24).sha256, "the hash is of the full text"
+    page = client.get(f"{link}/receipt").get_data(as_text=True)
+    assert "Shown in two layers" in page and "opened the detail" not in page
+
+
+def test_the_privacy_page_names_the_products_shown_by_their_titles(client: FlaskClient) -> None:
+    link = privacy_link_after_quiz(client)
+    page = client.get(link).get_data(as_text=True)
+    events = re.search(r'<table class="events">.*?</table>', page, re.S).group(0)
+    assert "Recommended to you" in events
+    assert not re.search(r"<td>TS-\d{4}</td>", events), "a shopper reads product names, not catalog ids"
+    catalog = {p.external_id: p.title for p in demo_records()}
+    named = re.findall(r"<td>Recommended to you</td><td>([^<]+)</td>", events)
+    assert len(named) == 12 and all(html.unescape(n) in catalog.values() for n in named), named
+
+
+def test_the_layers_are_stored_with_each_decision_and_older_records_stay_readable(
+    app: Flask, client: FlaskClient
+) -> None:
+    link = privacy_link_after_quiz(client)
+    with app.app_context():
+        record = get_session().scalar(sa.select(ConsentRecord))
+        stored = record.notice_layers
+        merchant_id, subject_id = record.merchant_id, record.subject_id
+        explainer = explainer_for("Trailhead Supply Co.", 24)
+        old = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+        # Two records as revision 0013 left them (no layers stored), one from before the layered notice.
+        for action, at in (("change", old), ("grant", old)):
+            get_session().add(
+                ConsentRecord(
+                    merchant_id=merchant_id,
+                    subject_id=subject_id,
+                    action=action,
+                    purposes=record.purposes,
+                    explainer_version=explainer.version,
+                    text_sha256=explainer.sha256,
+                    locale="en",
+                    source="site",
+                    created_at=at,
+                )
+            )
+        get_session().commit()
+    assert stored is not None and stored["layout"] == "layered", "kept with the decision, not worked out later"
+    decisions = client.get(f"{link}/receipt.json").json["decisions"]
+    assert decisions[0]["layers"] == stored
+    assert decisions[1]["layers"] is None, "a change on the privacy page showed no notice"
+    assert decisions[2]["layers"] == {
+        "layout": "single",
+        "first_layer": ["title", "intro", "purposes", "choices", "sections"],
+        "one_click_away": [],
+        "inferred": True,
+    }
+    page = client.get(f"{link}/receipt").get_data(as_text=True)
+    assert "Shown in two layers" in page and "Shown on one page, every section open." in page

@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from marshmallow import ValidationError
 
 from quiz import merchants, quizzes
-from quiz.db import transaction
-from quiz.quiz_schema import load_quiz
+from quiz.platform.db import transaction
+from quiz.quizzes.schema import load_quiz
 
 from .helpers import full_answers, grant
 
@@ -93,7 +93,7 @@ def test_malformed_signals_are_refused_by_path(signals: dict[str, Any], path: st
 
 
 def test_price_bands_picked_together_widen_instead_of_narrowing() -> None:
-    from quiz.preferences import build_preferences
+    from quiz.shopping.preferences import build_preferences
 
     definition = quizzes.default_definition()
     options = [

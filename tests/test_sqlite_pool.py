@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from quiz.db import SQLITE_CONNECTIONS, create_db_engine
+from quiz.platform.db import SQLITE_CONNECTIONS, create_db_engine
 
 THREADS = 3 * SQLITE_CONNECTIONS  # a burst of shoppers on the development server: a thread each
 

@@ -8,8 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from quiz import merchants
-from quiz.accounts import create_admin
-from quiz.db import transaction
+from quiz.merchants.accounts import create_admin
+from quiz.platform.db import transaction
 
 from .conftest import csrf_token
 from .helpers import bearer, full_answers, grant

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask
@@ -19,7 +20,7 @@ from flask.testing import FlaskClient
 
 from .conftest import csrf_token
 from .helpers import bearer, full_answers, grant, make_merchant, upload, wait_for_import
-from .test_admin import log_in
+from .test_admin import PASSWORD, log_in
 
 PREFIXES = ("/admin", "/api/v1")
 PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
@@ -32,18 +33,26 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("/admin/login", "GET"): "the login form itself, before any merchant is known",
     ("/admin/login", "POST"): "logging in with A's own credentials; no merchant id to put in",
     ("/admin/logout", "POST"): "ends A's session and holds no data; calling it would end the matrix too",
+    ("/admin/account/logout-everywhere", "POST"): (
+        "ends A's own logins, no id to put in; would end the matrix too: "
+        "test_log_out_everywhere_ends_only_the_callers_logins checks B's session survives it"
+    ),
     ("/api/v1/openapi.json", "GET"): "the public API description",
+    ("/admin/docs/<name>", "GET"): "the project's docs (docs/NAME.md), the same for every merchant; holds no data",
     ("/api/v1/m/<slug>/quiz", "GET"): "public by design: any shopper may read any merchant's quiz",
     ("/api/v1/m/<slug>/explainer", "GET"): "public by design: the consent text every shopper reads first",
     ("/api/v1/m/<slug>/consents", "POST"): "public by design: a shopper's decision for B is recorded at B",
     ("/api/v1/me", "GET"): "subject-scoped: the token names subject and merchant; nothing of B can be put in",
     ("/api/v1/me", "DELETE"): "subject-scoped, as above",
     ("/api/v1/me/consents", "PATCH"): "subject-scoped, as above",
+    ("/api/v1/journeys/<kind>", "PUT"): "a journey kind names no merchant's data: A's key edits A's own journey",
+    ("/api/v1/journeys/<kind>/log", "GET"): "a journey kind names no merchant's data: A's key reads A's own log",
 }
 # Query strings that carry B's ids into routes without path parameters, and what A must get.
 QUERIES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("/api/v1/campaigns/export", "GET"): ("channel=email&segment={segment_id}", (404,)),
     ("/admin/profiles", "GET"): ("segment={segment_id}", (200,)),  # another's segment is ignored
+    ("/api/v1/analytics/outcomes", "GET"): ("from={today}&to={today}", (200,)),  # A's report, with B's order today
 }
 
 
@@ -59,8 +68,13 @@ class Bravo:
 
 def make_bravo(app: Flask, client: FlaskClient) -> Bravo:
     """Give merchant B one of everything: import, products, profile, segment, webhook, quiz versions, key."""
-    from quiz import api_keys, merchants, quizzes, segments, webhooks
-    from quiz.db import transaction
+    from quiz import merchants, quizzes
+    from quiz.catalog import previews as import_previews
+    from quiz.marketing import segments
+    from quiz.merchants import api_keys, webhooks
+    from quiz.models import ShopperEvent, utcnow
+    from quiz.outcomes import experiments, orders
+    from quiz.platform.db import get_session, transaction
 
     made = make_merchant(app, "tmbravo", name=f"Bravo {MARK}")
     key = made.api_key
@@ -83,7 +97,30 @@ def make_bravo(app: Flask, client: FlaskClient) -> Bravo:
             definition["title"] = f"{MARK} quiz {n}"
             quizzes.publish(merchant, definition)
         version = quizzes.live_definition(merchant).version
+        # Outcomes: an order linked to B's profile (its id is a marker) and an event on that profile.
+        incoming = orders.IncomingOrder(
+            order_id=f"{MARK}-order",
+            placed_at=utcnow(),
+            currency="USD",
+            total=Decimal("30.00"),
+            items=[orders.Line(f"{MARK}-1", 1, Decimal("30.00"))],
+            profile_id=response.json["profile_id"],
+        )
+        orders.record(merchant, incoming)
+        event = ShopperEvent(merchant_id=merchant.id, profile_id=response.json["profile_id"], type="product_view")
+        event.product_id = f"{MARK}-2"
+        get_session().add(event)
+        experiment = experiments.create(
+            merchant,
+            {
+                "name": f"{MARK} test",
+                "metric": "conversion",
+                "variants": [{"name": f"{MARK} A", "weight": 1}, {"name": f"{MARK} B", "weight": 1}],
+            },
+        )
         [key_row] = api_keys.list_keys(merchant)
+        held, _ = import_previews.hold(merchant, CATALOG.encode(), f"{MARK}-held.csv", None, "upsert")
+        merchant.column_mapping = {"title": f"{MARK} name"}
         fills = {
             "slug": "tmbravo",
             "import_id": job.json["id"],
@@ -92,10 +129,16 @@ def make_bravo(app: Flask, client: FlaskClient) -> Bravo:
             "webhook_id": hook.id,
             "key_id": key_row.id,
             "version": version,
+            "experiment_id": experiment.id,
+            "action": "stop",  # an admin A/B test button (start, stop, winner) on B's test
+            "kind": "win_back",  # a journey kind (exempt below: the same four kinds for every merchant)
             "index": 0,  # A has no taste clusters: cluster 0 can only be someone else's
+            "today": utcnow().date().isoformat(),  # not a path parameter: the outcome report's range
+            "token": held.token,  # B's upload waiting for its confirm (admin upload preview)
+            "name": "segments",  # a doc's name (/admin/docs/<name>, exempt: docs belong to no merchant)
         }
         secrets = [hook.secret, key, made.admin_email]
-    ids = [str(fills[name]) for name in ("import_id", "profile_id", "segment_id", "webhook_id")]
+    ids = [str(fills[name]) for name in ("import_id", "profile_id", "segment_id", "webhook_id", "experiment_id")]
     return Bravo("tmbravo", key, fills, [MARK, *secrets, *ids])
 
 
@@ -191,12 +234,18 @@ def test_merchant_a_gets_nothing_of_merchant_bs(app: Flask, client: FlaskClient)
     assert (quiz["version"], quiz["definition"]["title"]) == (bravo.fills["version"], f"{MARK} quiz 2")
     assert client.get(f"/api/v1/profiles/{bravo.fills['profile_id']}", headers=b).status_code == 200
     assert client.get(f"/api/v1/catalog/imports/{bravo.fills['import_id']}", headers=b).status_code == 200
+    assert client.get("/api/v1/catalog/mapping", headers=b).json["mapping"] == {"title": f"{MARK} name"}
+    with app.app_context():
+        from quiz import merchants
+        from quiz.catalog import previews as import_previews
+
+        assert import_previews.find(merchants.get_by_slug("tmbravo"), bravo.fills["token"]) is not None
 
 
 def test_the_matrix_reports_a_route_that_leaks(app: Flask, client: FlaskClient) -> None:
     """The matrix checks itself: a route added without an owner check is found by url_map and reported."""
-    from quiz.db import get_session
     from quiz.models import CatalogImport
+    from quiz.platform.db import get_session
 
     def leaky(import_id: str) -> str:  # no owner check: exactly the bug the matrix is for
         job = get_session().get(CatalogImport, import_id)
@@ -209,3 +258,25 @@ def test_the_matrix_reports_a_route_that_leaks(app: Flask, client: FlaskClient) 
     assert routes == [("/api/v1/leaky/<import_id>", "GET")]
     leaks = run_matrix(client, routes, alpha, bravo)
     assert any(": 200 (expected" in leak for leak in leaks) and any("shows B's" in leak for leak in leaks), leaks
+
+
+def test_log_out_everywhere_ends_only_the_callers_logins(app: Flask, client: FlaskClient) -> None:
+    """A's "log out everywhere" and password change name no one else: B's session keeps working."""
+    bravo = make_merchant(app, "tmbravo")
+    bravo_client = app.test_client()
+    assert log_in(bravo_client, bravo.admin_email).status_code == 302
+    sign_in_alpha(app, client)
+    page = client.get("/admin/account").get_data(as_text=True)
+    assert bravo.admin_email not in page, "A's account page lists A's sessions only"
+    token = csrf_token(page)
+    new = "alpha's new passphrase"
+    changed = client.post(
+        "/admin/account/password",
+        data={"csrf_token": token, "current_password": PASSWORD, "new_password": new, "new_password_again": new},
+    )
+    assert changed.status_code == 302
+    token = csrf_token(client.get("/admin/account").get_data(as_text=True))  # a new session since the change
+    assert client.post("/admin/account/logout-everywhere", data={"csrf_token": token}).status_code == 302
+    assert client.get("/admin/products").status_code == 302
+    assert bravo_client.get("/admin/products").status_code == 200
+    assert log_in(app.test_client(), bravo.admin_email).status_code == 302, "B's password is unchanged"

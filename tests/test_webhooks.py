@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from quiz import webhooks
-from quiz.db import get_session, transaction
-from quiz.models import Webhook
+from quiz.merchants import webhooks
+from quiz.models import Webhook, WebhookDelivery
+from quiz.platform.db import get_session, transaction
 
 from .conftest import csrf_token
 from .helpers import bearer, full_answers, grant, make_merchant
@@ -29,6 +31,7 @@ class Receiver:
         self.received: list[dict[str, Any]] = []
         self.statuses: list[int] = []  # answered in turn; then 204
         self.on_receive: Callable[[dict[str, Any]], None] | None = None  # given the WSGI environ, before the answer
+        self.location: str | None = None  # sent as Location (with a 3xx status)
         self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -40,7 +43,8 @@ class Receiver:
         if self.on_receive is not None:
             self.on_receive(environ)
         status = self.statuses.pop(0) if self.statuses else 204
-        start_response(f"{status} X", [("Content-Type", "text/plain")])
+        extra = [("Location", self.location)] if self.location else []
+        start_response(f"{status} X", [("Content-Type", "text/plain"), *extra])
         return [b""]
 
     def wait_for(self, count: int, timeout: float = 20) -> None:
@@ -50,8 +54,13 @@ class Receiver:
         assert len(self.received) >= count, f"got {len(self.received)} of {count} requests"
 
 
+LOCAL_RECEIVERS = ["127.0.0.1/32"]  # what a self-hoster with a receiver on this host would allow
+
+
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(app: Flask) -> Iterator[Receiver]:
+    """Yield a receiver on 127.0.0.1, which the app is set to allow (by default it is refused)."""
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = LOCAL_RECEIVERS
     found = Receiver()
     yield found
     found.server.shutdown()
@@ -62,8 +71,7 @@ def quick(app: Flask) -> Iterator[Flask]:
     """Retry within a fraction of a second, and stop the deliverer after the test."""
     app.config.update(WEBHOOK_RETRY_BASE=0.2, WEBHOOK_POLL_SECONDS=0.1, WEBHOOK_MAX_ATTEMPTS=3)
     yield app
-    with app.app_context():
-        webhooks.deliverer().stop()
+    webhooks.stop(app)
 
 
 def deliveries(client: FlaskClient, key: str, hook_id: str) -> list[dict[str, Any]]:
@@ -87,9 +95,9 @@ def test_events_are_signed_and_verifiable(quick: Flask, client: FlaskClient, rec
     auth = grant(client, "hooked", profile=True)
     with quick.app_context():
         from quiz import merchants
-        from quiz.catalog import rebuild_index, upsert_products
-        from quiz.db import transaction
-        from quiz.demo import demo_records
+        from quiz.catalog.sync import rebuild_index, upsert_products
+        from quiz.demo.shop import demo_records
+        from quiz.platform.db import transaction
 
         with transaction():
             upsert_products(merchants.get_by_slug("hooked"), demo_records()[:30])
@@ -196,3 +204,48 @@ def test_a_webhook_deleted_while_its_delivery_is_in_flight_spoils_no_round(
         assert [d["status"] for d in deliveries(client, shop.api_key, kept.json["id"])] == ["delivered"]
     finally:
         app.config["REDIS_URL"] = None
+
+
+def test_the_admin_sends_a_test_event_and_says_plainly_what_happened(
+    quick: Flask, client: FlaskClient, receiver: Receiver
+) -> None:
+    shop = make_merchant(quick, "tester")
+    hook = client.post("/api/v1/webhooks", json={"url": receiver.url}, headers=bearer(shop.api_key)).json
+    assert log_in(client, shop.admin_email).status_code == 302
+    page = client.get("/admin/webhooks").get_data(as_text=True)
+    assert "No events yet. Press “Send a test event” to try the URL." in page
+    sent = client.post(f"/admin/webhooks/{hook['id']}/test", data={"csrf_token": csrf_token(page)})
+    assert sent.status_code == 302
+    receiver.wait_for(1)
+    body = receiver.received[0]["body"]
+    assert json.loads(body)["event"] == "webhook.test"
+    assert webhooks.verify(hook["secret"], body, receiver.received[0]["headers"]["Attune-Signature"])
+    settled(client, shop.api_key, hook["id"])
+    assert ">delivered</span>" in client.get("/admin/webhooks").get_data(as_text=True)
+
+    quick.config["WEBHOOK_RETRY_BASE"] = 60  # the second attempt waits: the page shows when it will be
+    receiver.statuses = [500]
+    client.post(f"/admin/webhooks/{hook['id']}/test", data={"csrf_token": csrf_token(page)})
+    receiver.wait_for(2)
+    deadline = time.monotonic() + 10
+    while "failed, retrying at" not in (shown := client.get("/admin/webhooks").get_data(as_text=True)):
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.05)
+    assert re.search(r"failed, retrying at \d\d:\d\d UTC \(HTTP 500\)", shown)
+    other = make_merchant(quick, "stranger")
+    assert log_in(client, other.admin_email).status_code == 302
+    page = client.get("/admin/webhooks").get_data(as_text=True)
+    assert client.post(f"/admin/webhooks/{hook['id']}/test", data={"csrf_token": csrf_token(page)}).status_code == 404
+
+
+def test_a_delivery_reads_as_what_happened() -> None:
+    when = dt.datetime(2026, 1, 2, 14, 5)
+    pending = WebhookDelivery(status="pending", attempts=0, next_attempt_at=when)
+    assert webhooks.described(pending) == "waiting to be sent"
+    retrying = WebhookDelivery(
+        status="pending", attempts=2, next_attempt_at=when, last_error=webhooks.CONNECTION_FAILED
+    )
+    assert webhooks.described(retrying) == "failed, retrying at 14:05 UTC (connection failed)"
+    given_up = WebhookDelivery(status="failed", attempts=6, next_attempt_at=when, last_status=503)
+    assert webhooks.described(given_up) == "failed after 6 attempts (HTTP 503); not retried"
+    assert webhooks.described(WebhookDelivery(status="delivered", attempts=1, next_attempt_at=when)) == "delivered"

@@ -15,10 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from quiz import merchants, partners
-from quiz.db import get_session, transaction
-from quiz.explainer import explainer_for
+from quiz import merchants
+from quiz.merchants import partners
 from quiz.models import ConsentRecord, Profile
+from quiz.platform.db import get_session, transaction
+from quiz.privacy.explainer import explainer_for
 from quiz.shopper.widget import embed_version, parse_hidden
 
 from .conftest import csrf_token
@@ -173,7 +174,10 @@ def test_the_privacy_controls_work_inside_the_widget(app: Flask, framed: FlaskCl
     text = privacy.get_data(as_text=True)
     assert "Your data at Trailhead Supply Co." in text and 'name="state"' in text
     token = link.split("/")[3].split("?")[0]
-    delete = fetch(framed, f"/w/privacy/{token}/delete", {"csrf_token": csrf_token(text), "state": state(text)})
+    form = {"csrf_token": csrf_token(text), "state": state(text)}
+    asked = fetch(framed, f"/w/privacy/{token}/delete", form)
+    assert asked.status_code == 200 and "Yes, delete my data" in asked.get_data(as_text=True), "asked first"
+    delete = fetch(framed, f"/w/privacy/{token}/delete", {**form, "confirmed": "yes"})
     assert delete.status_code == 302
     after = fetch(framed, delete.headers["Location"]).get_data(as_text=True)
     assert "Your data is deleted" in after, "the message travels in the link, not in a cookie"

@@ -20,9 +20,10 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import make_server
 
-from quiz import merchants, partners
-from quiz.db import get_session, transaction
+from quiz import merchants
+from quiz.merchants import partners
 from quiz.models import Profile
+from quiz.platform.db import get_session, transaction
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS
 from .helpers import NEED
@@ -39,6 +40,7 @@ FOCUS_BEHIND_DIALOG = """(() => {
   link.focus();
   return document.activeElement === link;
 })()"""
+ON_TOP = "e => { const r = e.getBoundingClientRect(); return document.elementFromPoint(r.x + 5, r.y + 5) === e; }"
 EVENT_LOG = """<script>
   window.attuneEvents = [];
   ["ready", "started", "step", "consent", "resize", "completed", "error"].forEach(function (type) {
@@ -181,6 +183,7 @@ def test_a_shopper_finishes_the_quiz_on_a_partner_site_without_cookies(
     iframe = page.locator("#quiz iframe")
     assert iframe.get_attribute("title") == "Product quiz"
     frame.get_by_role("heading", level=1).wait_for()
+    frame.locator("summary").click()  # the details, one click away, start with the partner's section
     assert "You are taking this quiz on partner.test" in frame.locator("article").inner_text()
     page.wait_for_function("window.attuneEvents.some(e => e[0] === 'ready')")
 
@@ -210,6 +213,11 @@ def test_a_shopper_finishes_the_quiz_on_a_partner_site_without_cookies(
     with app.app_context():
         profile = get_session().scalars(sa.select(Profile)).one()
     assert completed["profile_id"] == profile.id and profile.hidden_fields == {"campaign_id": "spring24"}
+    first_card = frame.locator(".card").first
+    cart = first_card.get_by_role("link", name="Add to cart")
+    assert cart.is_visible() and first_card.get_by_role("link", name="View in shop").is_visible()
+    assert cart.get_attribute("target") == "_top", "the cart opens in the shopper's window, not in the frame"
+    assert "/m/demo/cart/" in cart.get_attribute("href")
 
     page.wait_for_timeout(300)  # the last resize message
     content = frame.locator("html").evaluate("html => Math.ceil(html.getBoundingClientRect().height)")
@@ -289,3 +297,115 @@ def test_popup_mode_opens_a_dialog_that_keeps_focus_and_closes_with_escape(
     page.keyboard.press("Escape")  # inside the frame: the widget asks the host to close
     dialog.wait_for(state="hidden")
     page.close()
+
+
+def widget_page(playwright: Any, width: int, height: int) -> Any:
+    """A third-party-cookie-blocking Chromium with one page of the given size."""
+    context = launch(playwright, block_third_party_cookies=True)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    return context, page
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (375, 667)])
+def test_the_notice_fits_the_first_screen_inside_the_widget(
+    app: Flask, attune: Callable[[], str], site: Site, playwright: Any, lang: str, width: int, height: int
+) -> None:
+    from .test_notice_layout import assert_first_layer_fits, shoot
+
+    allow(app, site.url("partner.test", "").rstrip("/"))
+    site.pages["/"] = (embed_page(attune(), locale=lang), [])
+    context, page = widget_page(playwright, width, height)
+    try:
+        page.goto(site.url("partner.test", "/"))
+        frame = page.frame_locator("#quiz iframe")
+        frame.get_by_role("heading", level=1).wait_for()
+        page.wait_for_function("window.attuneEvents.some(e => e[0] === 'resize')")
+        page.wait_for_timeout(300)
+        shoot(page, f"notice-widget-{lang}-{width}")
+        assert_first_layer_fits(page, frame, lang, f"widget {width}x{height} {lang}")
+        frame_height = page.locator("#quiz iframe").evaluate("f => f.getBoundingClientRect().height")
+        frame.locator("summary").click()
+        page.wait_for_timeout(300)
+        unfolded = page.locator("#quiz iframe").evaluate("f => f.getBoundingClientRect().height")
+        assert unfolded > frame_height + 400, "the first frame is short: the details are folded"
+    finally:
+        context.close()
+
+
+def test_inline_steps_scroll_the_host_to_the_widget_and_focus_the_heading(
+    app: Flask, attune: Callable[[], str], site: Site, playwright: Any
+) -> None:
+    allow(app, site.url("partner.test", "").rstrip("/"))
+    intro = '<p style="height:900px">A long article above the quiz.</p>'
+    site.pages["/"] = (embed_page(attune(), locale="en").replace("<h1>Partner blog</h1>", f"<h1>Blog</h1>{intro}"), [])
+    context, page = widget_page(playwright, 375, 667)
+    try:
+        page.goto(site.url("partner.test", "/"))
+        frame = page.frame_locator("#quiz iframe")
+        frame.get_by_role("heading", level=1).wait_for()
+        page.wait_for_function("window.attuneEvents.some(e => e[0] === 'ready')")
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.scrollY") == 0, "the first page of the frame moves nothing"
+        frame.get_by_role("button", name="Accept all").click()
+        frame.get_by_label("25-34").wait_for()
+        page.wait_for_function("Math.abs(document.querySelector('#quiz iframe').getBoundingClientRect().top) < 2")
+        focused = frame.locator("h1").evaluate("h => document.activeElement === h")
+        assert focused, "focus is on the step's heading"
+        assert page.evaluate("window.scrollY") > 800
+
+        page.evaluate("window.scrollBy(0, 1200)")  # down to the Continue button
+        frame.get_by_label("25-34").check()
+        frame.get_by_label("Country").select_option("NO")
+        frame.get_by_role("button", name="Continue").click()
+        frame.get_by_label("Shopping for myself").wait_for()
+        page.wait_for_function("Math.abs(document.querySelector('#quiz iframe').getBoundingClientRect().top) < 2")
+        assert frame.locator("h1").evaluate("h => document.activeElement === h")
+        shoot_step = frame.locator("h1").inner_text()
+        assert shoot_step
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (375, 667)])
+def test_the_popup_opens_each_step_at_its_top_with_the_close_button_in_view(
+    app: Flask, attune: Callable[[], str], site: Site, playwright: Any, width: int, height: int
+) -> None:
+    from .test_notice_layout import shoot
+
+    allow(app, site.url("partner.test", "").rstrip("/"))
+    site.pages["/"] = (embed_page(attune(), mode="popup", locale="en"), [])
+    context, page = widget_page(playwright, width, height)
+    try:
+        page.goto(site.url("partner.test", "/"))
+        page.get_by_role("button", name="Take the quiz").click()
+        dialog = page.locator("dialog.attune-dialog")
+        frame = page.frame_locator("dialog iframe")
+        frame.get_by_role("heading", level=1).wait_for()
+        backdrop = page.evaluate("getComputedStyle(document.querySelector('dialog'), '::backdrop').backgroundColor")
+        alpha = float(backdrop.rstrip(")").split(",")[-1]) if backdrop.startswith("rgba") else 1.0
+        assert alpha >= 0.6, f"the backdrop dims the page clearly: {backdrop}"
+        box = dialog.bounding_box()
+        if width < 600:
+            assert (box["x"], box["y"], box["width"], box["height"]) == (0, 0, width, height), box
+        frame.get_by_role("button", name="Accept all").click()
+        frame.get_by_label("25-34").wait_for()
+        page.wait_for_timeout(300)
+        dialog.evaluate("d => d.scrollTop = d.scrollHeight")
+        assert dialog.evaluate("d => d.scrollTop") > 0, "this step is taller than the dialog"
+        box = dialog.bounding_box()
+        close = page.get_by_role("button", name="Close")
+        close_box = close.bounding_box()
+        assert close_box["y"] >= box["y"] - 1 and close_box["y"] + close_box["height"] <= box["y"] + box["height"]
+        assert close.evaluate(ON_TOP), "sticky: the close button stays visible"
+        shoot(page, f"popup-scrolled-{width}")
+        frame.get_by_label("25-34").check()
+        frame.get_by_label("Country").select_option("NO")
+        frame.get_by_role("button", name="Continue").click()
+        frame.get_by_label("Shopping for myself").wait_for()
+        page.wait_for_function("document.querySelector('dialog').scrollTop === 0")
+        assert frame.locator("h1").evaluate("h => document.activeElement === h")
+        shoot(page, f"popup-step-{width}")
+    finally:
+        context.close()

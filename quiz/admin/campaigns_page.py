@@ -6,8 +6,9 @@ from flask import abort, render_template
 from flask.typing import ResponseReturnValue
 from wtforms import SelectChoice
 
-from .. import campaigns, mailer, segments
-from ..downloads import attachment
+from ..marketing import campaigns, segments
+from ..platform import mailer
+from ..platform.downloads import attachment
 from . import bp
 from .auth import admin_required, current_merchant
 from .forms import CampaignExportForm

@@ -6,8 +6,8 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
-from .. import clusters, segments
-from ..db import transaction
+from ..marketing import clusters, segments
+from ..platform.db import transaction
 from . import bp
 from .auth import admin_required, current_merchant
 from .forms import ActionForm, ClusterSettingForm

@@ -6,9 +6,9 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
-from ..db import transaction
-from ..explainer import editable_content, latest_version, save_version
-from ..quiz_text import definition_text
+from ..platform.db import transaction
+from ..privacy.explainer import editable_content, latest_version, save_version
+from ..quizzes.text import definition_text
 from . import bp
 from .auth import admin_required, current_merchant
 from .forms import ExplainerForm

@@ -20,26 +20,15 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from recommender.importers import FORMATS
 
-from ..quiz_schema import Quiz, load_quiz
-from ..quiz_text import parse_definition_text
-
-MAPPED_FIELDS = (
-    "id",
-    "title",
-    "description",
-    "brand",
-    "category",
-    "tags",
-    "price",
-    "currency",
-    "url",
-    "image_url",
-    "available",
-)
+from ..catalog.mapping import MAPPED_FIELDS
+from ..merchants.accounts import MIN_PASSWORD
+from ..quizzes.schema import Quiz, load_quiz
+from ..quizzes.text import parse_definition_text
+from ..quizzes.yaml_hints import explain
 
 
 class LoginForm(FlaskForm):
@@ -48,6 +37,37 @@ class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     submit = SubmitField("Log in")
+
+
+class PasswordForm(FlaskForm):
+    """The current password and a new one, twice."""
+
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired("Choose a new password."),
+            Length(
+                min=MIN_PASSWORD,
+                max=200,
+                message=f"Use at least {MIN_PASSWORD} and at most 200 characters.",
+            ),
+        ],
+        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD},
+    )
+    new_password_again = PasswordField(
+        "New password, again",
+        validators=[
+            DataRequired("Type the new password a second time."),
+            EqualTo("new_password", "The two new passwords differ."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Change password")
 
 
 class UploadForm(FlaskForm):
@@ -68,7 +88,7 @@ class UploadForm(FlaskForm):
         ],
         default="upsert",
     )
-    submit = SubmitField("Upload and import")
+    submit = SubmitField("Upload and preview")
 
 
 class ActionForm(FlaskForm):
@@ -100,15 +120,19 @@ class QuizEditorForm(FlaskForm):
         except ValueError as exc:
             self.definition.errors = [str(exc)]
         except ValidationError as exc:
-            self.definition.errors = _problems(exc.messages)
+            self.definition.errors = _problems(exc.messages, self.definition.data, definition)
         return None
 
 
-def _problems(messages: Mapping[str, list[str]] | Any) -> list[str]:
-    """Return ``path: message`` lines from load_quiz's flat error dict."""
+def _problems(messages: Mapping[str, list[str]] | Any, text: str, definition: Mapping[str, Any]) -> list[str]:
+    """Return ``line N, path: message`` lines (with a fix where it is clear) from load_quiz's flat error dict."""
     if not isinstance(messages, Mapping):
         return [str(messages)]
-    return [m if path == "_schema" else f"{path}: {m}" for path, found in messages.items() for m in found]
+    return [
+        m if path == "_schema" else explain(text, definition, path, m)
+        for path, found in messages.items()
+        for m in found
+    ]
 
 
 class SegmentForm(FlaskForm):
@@ -193,6 +217,15 @@ class PartnerSitesForm(FlaskForm):
     def origin_lines(self) -> list[str]:
         """Return the lines typed, blank ones dropped."""
         return [line.strip() for line in (self.origins.data or "").splitlines() if line.strip()]
+
+
+class ShopSettingsForm(FlaskForm):
+    """Shop settings the shopper's pages use: the add-to-cart address pattern."""
+
+    cart_url_pattern = StringField(
+        "Add-to-cart address", id="cart_url_pattern", render_kw={"maxlength": 2000, "spellcheck": "false"}
+    )
+    submit = SubmitField("Save settings")
 
 
 class MappingForm(FlaskForm):

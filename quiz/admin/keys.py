@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import api_keys
-from ..db import transaction
+from ..merchants import api_keys
 from ..models import ApiKey
+from ..platform.db import transaction
 from . import bp
 from .auth import admin_required, current_merchant
 from .forms import ActionForm

@@ -9,10 +9,13 @@ from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
 from .. import quizzes
-from ..db import transaction
 from ..models import QuizDefinition
-from ..quiz_schema import Quiz, Section
-from ..quiz_text import definition_text
+from ..platform.body_limits import QUIZ_DEFINITION, body_limit
+from ..platform.db import transaction
+from ..privacy.contact_questions import editor_warnings
+from ..quizzes import builder
+from ..quizzes.schema import Quiz, Section
+from ..quizzes.text import definition_text
 from ..shopper.forms import SectionForm, section_form
 from . import bp
 from .auth import admin_required, current_merchant
@@ -20,6 +23,7 @@ from .forms import ActionForm, QuizEditorForm
 
 
 @bp.route("/quiz", methods=["GET", "POST"])
+@body_limit(QUIZ_DEFINITION)
 @admin_required
 def quiz_editor() -> ResponseReturnValue:
     """Edit the quiz definition: check it, preview it as a shopper would, or publish it as a new version."""
@@ -29,19 +33,22 @@ def quiz_editor() -> ResponseReturnValue:
     if not form.is_submitted():
         live = history[0].definition if history else quizzes.default_definition()
         form.definition.data = definition_text(live)
-        return _editor_page(form, history)
+        warnings = editor_warnings(quizzes.live_quiz(merchant))
+        return editor_page(form, history, warnings=warnings, missing=builder.missing_translations(live))
     loaded = form.clean()
     if loaded is None:
-        return _editor_page(form, history), 422
+        return editor_page(form, history), 422
     definition, quiz = loaded
+    missing = builder.missing_translations(definition)
     if form.publish.data:
         with transaction():
             row = quizzes.publish(merchant, definition, origin="merchant")
-        flash(f"Version {row.version} is live.")
+        flash(f"Version {row.version} is live.{_untranslated(missing)}")
         return redirect(url_for("admin.quiz_editor"))
+    warnings = editor_warnings(quiz)
     if form.preview.data:
-        return _editor_page(form, history, preview=_preview(quiz))
-    return _editor_page(form, history, valid=_summary(quiz))
+        return editor_page(form, history, preview=preview_pages(quiz), warnings=warnings, missing=missing)
+    return editor_page(form, history, valid=_summary(quiz), warnings=warnings, missing=missing)
 
 
 @bp.post("/quiz/versions/<int:version>/rollback")
@@ -66,7 +73,8 @@ def quiz_rollback(version: int) -> ResponseReturnValue:
     return redirect(url_for("admin.quiz_editor"))
 
 
-def _editor_page(form: QuizEditorForm, history: list[QuizDefinition], **extra: Any) -> str:
+def editor_page(form: QuizEditorForm, history: list[QuizDefinition], **extra: Any) -> str:
+    """Render the YAML editor holding ``form``'s text."""
     return render_template(
         "admin/quiz_editor.html",
         merchant=current_merchant(),
@@ -77,7 +85,7 @@ def _editor_page(form: QuizEditorForm, history: list[QuizDefinition], **extra: A
     )
 
 
-def _preview(quiz: Quiz) -> list[tuple[Section, SectionForm]]:
+def preview_pages(quiz: Quiz) -> list[tuple[Section, SectionForm]]:
     """Build each section's shopper form, blank: not bound to the editor's own POST."""
     pages = []
     for section in quiz.sections:
@@ -85,6 +93,16 @@ def _preview(quiz: Quiz) -> list[tuple[Section, SectionForm]]:
         form.process(formdata=None)
         pages.append((section, form))
     return pages
+
+
+def _untranslated(missing: list[str]) -> str:
+    """Return the publish message's note on texts without a translation ("" when every text has both)."""
+    if not missing:
+        return ""
+    count = len(missing)
+    return f" {count} text{'s' * (count != 1)} still {'have' if count != 1 else 'has'} no translation: {missing[0]}" + (
+        f" and {count - 1} more." if count > 1 else "."
+    )
 
 
 def _summary(quiz: Quiz) -> str:

@@ -6,11 +6,13 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
-from .. import campaigns, profiles, segments
-from ..db import transaction
+from ..lifecycle import scores
+from ..marketing import campaigns, segments
 from ..models import Segment
-from ..quiz_text import definition_text
-from ..quizzes import live_quiz
+from ..platform.db import transaction
+from ..privacy import profiles
+from ..quizzes.store import live_quiz
+from ..quizzes.text import definition_text
 from . import bp
 from .auth import admin_required, current_merchant
 from .forms import ActionForm, SegmentForm
@@ -61,7 +63,7 @@ def profile_list() -> ResponseReturnValue:
 @bp.get("/profiles/<profile_id>")
 @admin_required
 def profile_detail(profile_id: str) -> ResponseReturnValue:
-    """One profile: answers, consents, segments, intent shifts and its top recommendations now."""
+    """One profile: answers, consents, segments, intent shifts, scores and its top recommendations now."""
     merchant = current_merchant()
     profile = profiles.get_by_id(merchant, profile_id)
     if profile is None:
@@ -76,6 +78,8 @@ def profile_detail(profile_id: str) -> ResponseReturnValue:
         quiz=quiz,
         member_of=member_of,
         picks=campaigns.top_products(merchant, quiz, profile, PICKS),
+        score=(score := scores.for_profile(profile)),
+        score_explained=scores.explain(score),
     )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import webhooks
-from ..db import get_session, transaction
+from ..merchants import webhooks
+from ..platform.db import get_session, transaction
 from . import bp
 from .auth import admin_required, current_merchant
 from .forms import ActionForm, WebhookForm
@@ -32,7 +32,12 @@ def webhook_list() -> ResponseReturnValue:
         status = 422
     hooks = [(h, webhooks.deliveries(h, 10)) for h in webhooks.list_webhooks(merchant)]
     return render_template(
-        "admin/webhooks.html", merchant=merchant, form=form, hooks=hooks, delete_form=ActionForm()
+        "admin/webhooks.html",
+        merchant=merchant,
+        form=form,
+        hooks=hooks,
+        delete_form=ActionForm(),
+        described=webhooks.described,
     ), status
 
 
@@ -48,4 +53,19 @@ def webhook_delete(webhook_id: str) -> ResponseReturnValue:
     with transaction():
         get_session().delete(hook)
     flash("Webhook removed.")
+    return redirect(url_for("admin.webhook_list"))
+
+
+@bp.post("/webhooks/<webhook_id>/test")
+@admin_required
+def webhook_test(webhook_id: str) -> ResponseReturnValue:
+    """Send a signed ``webhook.test`` event to one webhook now."""
+    hook = webhooks.get(current_merchant(), webhook_id)
+    if hook is None:
+        abort(404, description="No such webhook.")
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    with transaction():
+        webhooks.send_test(hook)
+    flash(f"A test event is on its way to {hook.url}; its result appears in the table below in a few seconds.")
     return redirect(url_for("admin.webhook_list"))

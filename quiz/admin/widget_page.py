@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import partners
-from ..db import transaction
+from ..merchants import partners
+from ..platform.db import transaction
 from ..shopper.widget import embed_version
 from . import bp
 from .auth import admin_required, current_merchant

@@ -6,23 +6,17 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import g
 
-from .. import api_keys
-from ..consent import ConsentState
-from ..errors import ApiError
+from ..merchants import api_keys
 from ..models import Merchant
-from ..quiz_flow import consent_for_token
-from ..subjects import Subject
+from ..platform.bearer import bearer_token
+from ..platform.errors import ApiError
+from ..privacy.consent import ConsentState
+from ..shopping.flow import consent_for_token
+from ..shopping.subjects import Subject
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def bearer_token() -> str | None:
-    """Return the token of an ``Authorization: Bearer`` header, if present."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def subject_required(view: F) -> F:

@@ -6,11 +6,13 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 
-from .. import campaigns, segments
-from ..downloads import attachment
-from ..errors import ApiError
+from ..marketing import campaigns, segments
+from ..platform.downloads import attachment
+from ..platform.errors import ApiError
 from . import bp
 from .auth import current_merchant, merchant_required
+from .documented import documented
+from .openapi_schemas import CSV
 from .parsing import is_public_id
 
 
@@ -24,6 +26,12 @@ class ExportIn(Schema):
 
 
 @bp.get("/campaigns/export")
+@documented(
+    "Download everyone who may be contacted on a channel now (?channel=email|sms&format=csv|json&products=3)",
+    auth="merchant",
+    query=ExportIn,
+    media=(CSV, "application/json"),
+)
 @merchant_required
 def export_campaign() -> ResponseReturnValue:
     """Download everyone the merchant may contact on a channel now (CSV for Klaviyo or Mailchimp, or JSON)."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
-from .. import clusters
+from ..marketing import clusters
 from . import bp
 from .auth import current_merchant, merchant_required
+from .documented import documented
+from .openapi_schemas import CLUSTERS
 
 
 @bp.get("/clusters")
+@documented("Taste clusters: sizes, nearest categories, typical answers", auth="merchant", response=CLUSTERS)
 @merchant_required
 def get_clusters() -> ResponseReturnValue:
     """Return the taste clusters: size, nearest categories, typical answers and members."""

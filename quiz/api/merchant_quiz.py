@@ -6,16 +6,22 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
-from .. import profiles, quizzes
-from ..db import transaction
-from ..errors import ApiError
+from .. import quizzes
+from ..lifecycle import scores
+from ..platform.body_limits import QUIZ_DEFINITION, body_limit
+from ..platform.db import transaction
+from ..platform.errors import ApiError
+from ..privacy import profiles
 from . import bp
 from .auth import current_merchant, merchant_required
+from .documented import documented
+from .openapi_schemas import LIVE_QUIZ, OBJECT, PAGE_EXTRA, QUIZ_BODY, VERSION, Items
 from .parsing import is_public_id, json_body
-from .schemas import page_in
+from .schemas import PageIn, page_in
 
 
 @bp.get("/quiz")
+@documented("The live quiz definition with its matching signals", auth="merchant", response=LIVE_QUIZ)
 @merchant_required
 def get_definition() -> ResponseReturnValue:
     """Return the live quiz definition as stored (signals included) and its version."""
@@ -24,6 +30,14 @@ def get_definition() -> ResponseReturnValue:
 
 
 @bp.put("/quiz")
+@documented(
+    "Publish a new quiz version: {definition} or the definition itself (422 with a message per path)",
+    auth="merchant",
+    body=QUIZ_BODY,
+    response=VERSION,
+    larger_body=True,
+)
+@body_limit(QUIZ_DEFINITION)
 @merchant_required
 def put_definition() -> ResponseReturnValue:
     """Publish a new quiz version; 422 with a message per path when it is invalid."""
@@ -38,6 +52,7 @@ def put_definition() -> ResponseReturnValue:
 
 
 @bp.get("/profiles")
+@documented("Stored profiles (limit, offset)", auth="merchant", query=PageIn, response=Items(OBJECT, PAGE_EXTRA))
 @merchant_required
 def list_profiles() -> ResponseReturnValue:
     """Return one page of stored profiles."""
@@ -47,10 +62,11 @@ def list_profiles() -> ResponseReturnValue:
 
 
 @bp.get("/profiles/<profile_id>")
+@documented("One stored profile", auth="merchant", response=OBJECT)
 @merchant_required
 def get_profile(profile_id: str) -> ResponseReturnValue:
-    """Return one stored profile with its current consents."""
+    """Return one stored profile with its current consents and its predictive scores (null: never computed)."""
     profile = profiles.get_by_id(current_merchant(), profile_id) if is_public_id(profile_id) else None
     if profile is None:
         raise ApiError(404, "No such profile.")
-    return jsonify(profiles.summary(profile, detail=True))
+    return jsonify({**profiles.summary(profile, detail=True), "scores": scores.as_json(scores.for_profile(profile))})

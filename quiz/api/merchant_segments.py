@@ -6,13 +6,15 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
-from .. import segments
-from ..db import transaction
-from ..errors import ApiError
+from ..marketing import segments
 from ..models import Segment
-from ..quizzes import live_quiz
+from ..platform.db import transaction
+from ..platform.errors import ApiError
+from ..quizzes.store import live_quiz
 from . import bp
 from .auth import current_merchant, merchant_required
+from .documented import documented
+from .openapi_schemas import COUNT, SEGMENT, SEGMENT_MEMBERS, Items
 from .parsing import is_public_id, json_body
 
 
@@ -28,6 +30,7 @@ def _invalid(exc: ValidationError) -> ApiError:
 
 
 @bp.get("/segments")
+@documented("Saved segments with their sizes", auth="merchant", response=Items(SEGMENT))
 @merchant_required
 def list_segments() -> ResponseReturnValue:
     """Return the saved segments with their current sizes."""
@@ -42,6 +45,13 @@ def list_segments() -> ResponseReturnValue:
 
 
 @bp.post("/segments/count")
+@documented(
+    "Count the profiles rules select, unsaved",
+    auth="merchant",
+    body=segments.SegmentSchema,
+    defaulted=("name",),
+    response=COUNT,
+)
 @merchant_required
 def count_segment() -> ResponseReturnValue:
     """Count the profiles rules would select, without saving them (for live counts while editing)."""
@@ -55,6 +65,13 @@ def count_segment() -> ResponseReturnValue:
 
 
 @bp.post("/segments")
+@documented(
+    "Save a segment (422 with a message per path)",
+    auth="merchant",
+    body=segments.SegmentSchema,
+    status=201,
+    response=SEGMENT,
+)
 @merchant_required
 def create_segment() -> ResponseReturnValue:
     """Save a new segment; 422 with a message per path when invalid."""
@@ -67,6 +84,7 @@ def create_segment() -> ResponseReturnValue:
 
 
 @bp.get("/segments/<segment_id>")
+@documented("A segment, its size and members", auth="merchant", response=SEGMENT_MEMBERS)
 @merchant_required
 def get_segment(segment_id: str) -> ResponseReturnValue:
     """Return a segment, its size and its members' profile ids."""
@@ -76,6 +94,7 @@ def get_segment(segment_id: str) -> ResponseReturnValue:
 
 
 @bp.put("/segments/<segment_id>")
+@documented("Replace a segment", auth="merchant", body=segments.SegmentSchema, response=SEGMENT)
 @merchant_required
 def update_segment(segment_id: str) -> ResponseReturnValue:
     """Replace a segment's name and rules."""
@@ -89,6 +108,7 @@ def update_segment(segment_id: str) -> ResponseReturnValue:
 
 
 @bp.delete("/segments/<segment_id>")
+@documented("Delete a segment", auth="merchant", status=204)
 @merchant_required
 def delete_segment(segment_id: str) -> ResponseReturnValue:
     """Delete a segment (its profiles stay)."""

@@ -6,12 +6,14 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 
-from .. import webhooks
-from ..db import get_session, transaction
-from ..errors import ApiError
+from ..merchants import webhooks
 from ..models import Webhook
+from ..platform.db import get_session, transaction
+from ..platform.errors import ApiError
 from . import bp
 from .auth import current_merchant, merchant_required
+from .documented import documented
+from .openapi_schemas import OBJECT, WEBHOOK, Items
 from .parsing import is_public_id, json_body
 
 
@@ -33,6 +35,7 @@ def _hook_or_404(webhook_id: str) -> Webhook:
 
 
 @bp.get("/webhooks")
+@documented("Registered webhooks with their signing secrets", auth="merchant", response=Items(WEBHOOK))
 @merchant_required
 def list_webhooks() -> ResponseReturnValue:
     """Return the registered webhooks with their signing secrets."""
@@ -40,6 +43,13 @@ def list_webhooks() -> ResponseReturnValue:
 
 
 @bp.post("/webhooks")
+@documented(
+    "Register a webhook URL (201 with its secret; 422 if it reaches no public address)",
+    auth="merchant",
+    body=WebhookIn,
+    status=201,
+    response=WEBHOOK,
+)
 @merchant_required
 def create_webhook() -> ResponseReturnValue:
     """Register a URL; the response holds the secret that signs its events."""
@@ -53,6 +63,7 @@ def create_webhook() -> ResponseReturnValue:
 
 
 @bp.delete("/webhooks/<webhook_id>")
+@documented("Stop sending events to a URL", auth="merchant", status=204)
 @merchant_required
 def delete_webhook(webhook_id: str) -> ResponseReturnValue:
     """Stop sending events to a URL (its pending deliveries are dropped)."""
@@ -63,6 +74,7 @@ def delete_webhook(webhook_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/webhooks/<webhook_id>/deliveries")
+@documented("A webhook's deliveries and status", auth="merchant", response=Items(OBJECT))
 @merchant_required
 def list_deliveries(webhook_id: str) -> ResponseReturnValue:
     """Return a webhook's newest deliveries: status, attempts, last response."""

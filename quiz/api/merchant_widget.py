@@ -6,12 +6,14 @@ from flask import jsonify, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 
-from .. import partners
-from ..db import transaction
-from ..errors import ApiError
+from ..merchants import partners
+from ..platform.db import transaction
+from ..platform.errors import ApiError
 from ..shopper.widget import embed_version
 from . import bp
 from .auth import current_merchant, merchant_required
+from .documented import documented
+from .openapi_schemas import WIDGET
 from .parsing import json_body
 
 
@@ -28,6 +30,7 @@ def _widget_body() -> dict[str, object]:
 
 
 @bp.get("/widget")
+@documented("Partner origins allowed to embed the widget, and the snippet", auth="merchant", response=WIDGET)
 @merchant_required
 def get_widget() -> ResponseReturnValue:
     """Return the allowed partner origins, the script URL and the snippet to paste."""
@@ -35,6 +38,12 @@ def get_widget() -> ResponseReturnValue:
 
 
 @bp.put("/widget/origins")
+@documented(
+    "Replace the allowed partner origins (422 naming each invalid one)",
+    auth="merchant",
+    body=OriginsIn,
+    response=WIDGET,
+)
 @merchant_required
 def put_origins() -> ResponseReturnValue:
     """Replace the allowed partner origins; 422 naming each invalid one, nothing changed."""

@@ -1,4 +1,8 @@
-"""JSON Schema for the API description: marshmallow schemas translated, and the bodies built by hand."""
+"""JSON Schema for the API description: marshmallow schemas translated, and the bodies built by hand.
+
+Bodies with a name (a :class:`Component`, or a marshmallow schema class) become components of the
+document, referenced where used, so that client generators produce readable types.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,25 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from ..local_text import LocalizedString
+from ..quizzes.local_text import LocalizedString
 
-ERROR = {
-    "type": "object",
-    "properties": {"error": {"type": "string"}, "fields": {"type": "object"}},
-    "required": ["error", "fields"],
-}
+
+@dataclass(frozen=True)
+class Component:
+    """A body schema with a name: a component of the document, referenced where it is used."""
+
+    name: str
+    schema: dict[str, Any]
+
+
+ERROR = Component(
+    "Error",
+    {
+        "type": "object",
+        "properties": {"error": {"type": "string"}, "fields": {"type": "object"}},
+        "required": ["error", "fields"],
+    },
+)
 STRING = {"type": "string"}
 INTEGER = {"type": "integer"}
 OBJECT = {"type": "object"}
@@ -34,7 +50,9 @@ _SIMPLE = (
     (fields.Boolean, {"type": "boolean"}),
     (fields.Integer, {"type": "integer"}),
     (fields.Float, {"type": "number"}),
+    (fields.Decimal, {"type": "number"}),
     (fields.Email, {"type": "string", "format": "email"}),
+    (fields.Date, {"type": "string", "format": "date"}),
     (fields.DateTime, {"type": "string", "format": "date-time"}),
     (fields.String, {"type": "string"}),
     (fields.Dict, {"type": "object"}),
@@ -110,44 +128,96 @@ def query_parameters(schema: Schema) -> list[dict[str, Any]]:
 class Items:
     """A response body ``{"items": [SCHEMA, ...], **extra}``."""
 
-    schema: type[Schema] | dict[str, Any]
+    schema: type[Schema] | Component | dict[str, Any]
     extra: tuple[tuple[str, str | list[str]], ...] = ()
 
-    def json(self) -> dict[str, Any]:
-        """Return the JSON Schema of the body."""
-        item = self.schema if isinstance(self.schema, dict) else schema_json(self.schema())
+    def json(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Return the JSON Schema of the body, given the schema (or reference) of one item."""
         properties: dict[str, Any] = {"items": array(item)}
         properties.update({name: {"type": kind} for name, kind in self.extra})
         return {"type": "object", "properties": properties, "required": ["items"]}
 
 
 # Bodies of views that build their answers by hand (their own modules are the source of truth).
-SEGMENT = obj(("id", "name", "rules"), id=STRING, name=STRING, rules=array(OBJECT), count=INTEGER)
-WEBHOOK = obj(("id", "url", "secret", "events"), id=STRING, url=STRING, secret=STRING, events=array(STRING))
-WIDGET = obj(("origins", "script", "snippet"), origins=array(STRING), script=STRING, snippet=STRING)
-EXPLAINER = obj(
-    ("version", "locale", "sha256", "text", "purposes"),
-    version=STRING,
-    locale=STRING,
-    sha256=STRING,
-    text=STRING,
-    purposes=array(OBJECT),
+SEGMENT = Component("Segment", obj(("id", "name", "rules"), id=STRING, name=STRING, rules=array(OBJECT), count=INTEGER))
+WEBHOOK = Component(
+    "Webhook", obj(("id", "url", "secret", "events"), id=STRING, url=STRING, secret=STRING, events=array(STRING))
 )
-CONSENT = obj(
-    ("subject_token", "purposes", "explainer_version"),
-    subject_token=STRING,
-    purposes=OBJECT,
-    explainer_version=STRING,
+
+
+def mapping_object(names: tuple[str, ...], max_length: int) -> dict[str, Any]:
+    """Return the schema of a column mapping: product field -> column name (null or blank: not mapped)."""
+    column = {"type": ["string", "null"], "maxLength": max_length}
+    return {"type": "object", "properties": dict.fromkeys(names, column), "additionalProperties": False}
+
+
+WIDGET = Component(
+    "Widget", obj(("origins", "script", "snippet"), origins=array(STRING), script=STRING, snippet=STRING)
 )
-QUIZ_DEFINITION = obj(("version", "definition"), version=INTEGER, definition=OBJECT)
-VERSION = obj(("version",), version=INTEGER)
-COUNT = obj(("count",), count=INTEGER)
-CLUSTERS = obj(
-    ("clusters",),
-    silhouette={"type": ["number", "null"]},
-    fixed_k={"type": "boolean"},
-    clusters=array(OBJECT),
+SHOP_SETTINGS = Component(
+    "ShopSettings",
+    obj(
+        ("cart_url_pattern", "hide_bought_days", "rebuy_categories"),
+        cart_url_pattern={"type": ["string", "null"], "maxLength": 2000},
+        hide_bought_days={"type": "integer", "minimum": 0, "maximum": 3650},
+        rebuy_categories=array(STRING),
+    ),
 )
-PURPOSES = obj(("purposes",), purposes=OBJECT)
+EXPLAINER = Component(
+    "Explainer",
+    obj(
+        ("version", "locale", "sha256", "text", "purposes"),
+        version=STRING,
+        locale=STRING,
+        sha256=STRING,
+        text=STRING,
+        purposes=array(OBJECT),
+    ),
+)
+CONSENT = Component(
+    "ConsentRecorded",
+    obj(
+        ("subject_token", "purposes", "explainer_version"),
+        subject_token=STRING,
+        purposes=OBJECT,
+        explainer_version=STRING,
+    ),
+)
+LIVE_QUIZ = Component("QuizDefinition", obj(("version", "definition"), version=INTEGER, definition=OBJECT))
+VERSION = Component("QuizVersion", obj(("version",), version=INTEGER))
+COUNT = Component("SegmentCount", obj(("count",), count=INTEGER))
+CLUSTERS = Component(
+    "Clusters",
+    obj(
+        ("clusters",),
+        silhouette={"type": ["number", "null"]},
+        fixed_k={"type": "boolean"},
+        clusters=array(OBJECT),
+    ),
+)
+PURPOSES = Component("Purposes", obj(("purposes",), purposes=OBJECT))
 PAGE_EXTRA = (("total", "integer"), ("limit", "integer"), ("offset", "integer"))
-QUIZ_BODY = obj(definition=OBJECT)  # or the definition itself as the body
+QUIZ_BODY = Component("QuizPublish", obj(definition=OBJECT))  # or the definition itself as the body
+EVENT_ACCEPTED = Component(
+    "EventAccepted", obj(("stored", "duplicate"), stored={"type": "boolean"}, duplicate={"type": "boolean"})
+)
+ORDER = Component(
+    "Order",
+    obj(
+        ("order_id", "placed_at", "currency", "total", "cancelled", "linked", "items", "created"),
+        order_id=STRING,
+        placed_at={"type": "string", "format": "date-time"},
+        currency=STRING,
+        total={"type": "number"},
+        cancelled={"type": "boolean"},
+        linked={"type": "boolean"},
+        linked_by=NULLABLE_STRING,
+        items=array(OBJECT),
+        created={"type": "boolean"},
+    ),
+)
+SEGMENT_MEMBERS = Component(
+    "SegmentMembers",
+    {**SEGMENT.schema, "properties": {**SEGMENT.schema["properties"], "profile_ids": array({"type": "string"})}},
+)
+CSV = "text/csv"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import IO, Any
 
-from flask import Request, request
+from flask import request
 
-from ..errors import ApiError
+from ..platform.body_limits import LimitedRequest
+from ..platform.errors import ApiError
 
 # Ids Attune hands out (imports, profiles, segments, webhooks) are 32 hex digits; anything else names nothing.
 _PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
@@ -29,13 +30,14 @@ def is_public_id(value: str | None) -> bool:
     return value is not None and _PUBLIC_ID.fullmatch(value) is not None
 
 
-class UploadClosingRequest(Request):
+class UploadClosingRequest(LimitedRequest):
     """Flask's request, which also closes the files of a multipart body whose reading stopped half way.
 
     Werkzeug spools each uploaded file to a temporary file as it reads; when the body turns out
     too large (413) mid-file, the parse stops before the files are handed to ``request.files``,
     and those temporary files stayed open until garbage collection. Flask closes the request at
-    the end of every request: this closes them there too.
+    the end of every request: this closes them there too. Bodies are held to their endpoint's
+    limit by :class:`quiz.platform.body_limits.LimitedRequest`.
     """
 
     def _get_file_stream(

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
-from ..answers import clean_text
-from ..explainer import PURPOSES
-from ..i18n import LOCALES
-from ..imports import progress_of
+from recommender import FILE_FIELDS
+
+from ..catalog.imports import progress_of
+from ..platform.i18n import LOCALES
+from ..privacy.email_optin import public_url
+from ..privacy.explainer import PURPOSES
+from ..quizzes.answers import clean_text
 
 
 class UtcDateTime(fields.AwareDateTime):
@@ -68,6 +72,8 @@ class PurposesPatchSchema(Schema):
 class ConsentIn(Schema):
     """A consent decision."""
 
+    openapi_name = "ConsentDecision"
+
     purposes = fields.Nested(PurposesSchema, required=True)
     explainer_version = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
     # The language of the explainer the shopper read; by default the request's (lang, Accept-Language).
@@ -101,10 +107,18 @@ class ResponsesIn(Schema):
 
 
 class OptionOut(Schema):
-    """An answer option as shoppers see it."""
+    """An answer option as shoppers see it; ``image`` (a picture choice) absolute, "" when it has none."""
 
     value = fields.String()
     label = fields.String()
+    image = fields.String()
+
+    @post_dump
+    def absolute_image(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """Resolve an image path on this instance to a full URL: a partner page on another origin shows it."""
+        if data.get("image", "").startswith("/"):
+            data["image"] = public_url(data["image"])
+        return data
 
 
 class QuestionOut(Schema):
@@ -141,20 +155,42 @@ class QuizOut(Schema):
     sections = fields.List(fields.Nested(SectionOut))
 
 
-class ItemOut(Schema):
-    """A recommended product with its score and reasons."""
+# How the API writes each of the product's fields (declared once, in ``recommender.PRODUCT_FIELDS``):
+# text unless named here. The shop's own id is "id" in the API, as in catalog files.
+_FIELD_KINDS: dict[str, Callable[..., fields.Field]] = {
+    "tags": lambda **kw: fields.List(fields.String(), **kw),
+    "price": lambda **kw: fields.Float(allow_none=True, **kw),
+    "available": fields.Boolean,
+    "attributes": fields.Dict,
+}
+# The product's fields a recommended item shows, in the API's order.
+ITEM_FIELDS = ("id", "title", "price", "currency", "url", "image_url", "category", "brand")
 
-    id = fields.String(attribute="item.external_id")
-    title = fields.String(attribute="item.title")
-    price = fields.Float(attribute="item.price", allow_none=True)
-    currency = fields.String(attribute="item.currency")
-    url = fields.String(attribute="item.url")
-    image_url = fields.String(attribute="item.image_url")
-    category = fields.String(attribute="item.category")
-    brand = fields.String(attribute="item.brand")
-    score = fields.Float()
-    reasons = fields.List(fields.String())
-    fallback = fields.Boolean()
+
+def product_fields(names: Sequence[str], within: str = "") -> dict[str, fields.Field]:
+    """Return marshmallow fields writing the product fields ``names`` of an object (at ``within``, dotted)."""
+    unknown = set(names) - {*FILE_FIELDS, "attributes"}
+    if unknown:
+        raise ValueError(f"not product fields: {sorted(unknown)}")
+    return {
+        name: _FIELD_KINDS.get(name, fields.String)(attribute=within + ("external_id" if name == "id" else name))
+        for name in names
+    }
+
+
+ItemOut = type(
+    "ItemOut",
+    (Schema,),
+    {
+        "__module__": __name__,
+        "__doc__": "A recommended product with its score and reasons.",
+        **product_fields(ITEM_FIELDS, within="item."),
+        "score": fields.Float(),
+        "reasons": fields.List(fields.String()),
+        "fallback": fields.Boolean(),
+        "owned": fields.Boolean(),  # bought before: its reasons say so
+    },
+)
 
 
 consent_in = ConsentIn()
@@ -184,6 +220,7 @@ class ImportOut(Schema):
     processed = fields.Integer()
     failed = fields.Integer()
     errors = fields.List(fields.Dict())
+    warnings = fields.List(fields.String())
     summary = fields.Dict()
     message = fields.String()
     created_at = UtcDateTime(default_timezone=dt.UTC)
@@ -206,28 +243,42 @@ class ImportOut(Schema):
 class ImportSummaryOut(ImportOut):
     """An import without its row errors, for lists."""
 
+    # Not "ImportSummary": client generators name the Import's ``summary`` object so.
+    openapi_name = "ImportBrief"
+
     class Meta:
         exclude = ("errors",)
 
 
-class ProductOut(Schema):
-    """A stored product."""
+ProductOut = type(
+    "ProductOut",
+    (Schema,),
+    {"__module__": __name__, "__doc__": "A stored product.", **product_fields((*FILE_FIELDS, "attributes"))},
+)
 
-    id = fields.String(attribute="external_id")
-    title = fields.String()
-    description = fields.String()
-    brand = fields.String()
-    category = fields.String()
-    tags = fields.List(fields.String())
-    price = fields.Float(allow_none=True)
-    currency = fields.String()
-    url = fields.String()
-    image_url = fields.String()
-    available = fields.Boolean()
-    attributes = fields.Dict()
+
+class ImportPreviewOut(Schema):
+    """What importing a file would do (``dry_run``): nothing was changed."""
+
+    dry_run = fields.Constant(True)
+    filename = fields.String()
+    format = fields.String()
+    mode = fields.String()
+    mapping = fields.Dict(keys=fields.String(), values=fields.String())
+    total = fields.Integer()
+    valid = fields.Integer()
+    failed = fields.Integer()
+    products = fields.List(fields.Nested(ProductOut))
+    errors = fields.List(fields.Dict())
+    warnings = fields.List(fields.String())
+    changes = fields.Method("get_changes")
+
+    def get_changes(self, preview: Any) -> dict[str, int]:
+        return {k: getattr(preview, k) for k in ("created", "updated", "unchanged", "deactivated")}
 
 
 page_in = PageIn()
 import_out = ImportOut()
 imports_out = ImportSummaryOut(many=True)
 products_out = ProductOut(many=True)
+import_preview_out = ImportPreviewOut()

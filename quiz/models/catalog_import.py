@@ -30,6 +30,8 @@ class CatalogImport(Base):
     failed: Mapped[int] = mapped_column(default=0)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     summary: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # What the merchant should know that kept no product out (ids derived for a file without any).
+    warnings: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
     message: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from .base import Base, utcnow
 
-ConsentAction = Literal["grant", "change", "withdraw"]
+ConsentAction = Literal["grant", "change", "withdraw", "erase"]
 
 
 class LedgerViolation(RuntimeError):
@@ -34,6 +34,9 @@ class ConsentRecord(Base):
     locale: Mapped[str] = mapped_column(sa.String(16), default="en")
     source: Mapped[str] = mapped_column(sa.String(200))
     origin: Mapped[str | None] = mapped_column(sa.String(300))  # the partner site a widget decision was made on
+    # How the notice was laid out when the decision was made on its page (receipts.notice_layers);
+    # None for decisions made elsewhere (API, privacy page) and for records from before revision 0014.
+    notice_layers: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -28,7 +28,20 @@ class Merchant(Base):
     # Sites allowed to embed the quiz widget ("https://shop.example"); none: it cannot be framed.
     partner_origins: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
     taste_clusters: Mapped[int | None]  # how many taste clusters to form; None: chosen by silhouette
+    # Nothing bought is shown again: a profile's purchases leave its recommendations for this many
+    # days (0: shown again at once), except products in these categories (consumables, bought again).
+    hide_bought_days: Mapped[int] = mapped_column(default=90, server_default="90")
+    rebuy_categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
+    # The shop's add-to-cart address with {id} or {sku} for the product id ("https://shop.example/cart/add?id={id}");
+    # None: results offer "View in shop" only.
+    cart_url_pattern: Mapped[str | None] = mapped_column(sa.String(2000))
+    # Ranking settings every shopper gets outside an A/B test ({"diversity": false, ...}; unset: on),
+    # left by the winner of a test of ranking settings.
+    ranking_settings: Mapped[dict[str, bool]] = mapped_column(sa.JSON, default=dict, server_default="{}")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # First-run checklist moments: the merchant said the quiz is right; a widget first loaded.
+    quiz_reviewed_at: Mapped[dt.datetime | None]
+    widget_seen_at: Mapped[dt.datetime | None]
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="merchant", cascade="all, delete-orphan")
 

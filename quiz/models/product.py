@@ -16,7 +16,10 @@ class Product(Base):
     """One catalog product; the embedding is the source the FAISS index is built from."""
 
     __tablename__ = "product"
-    __table_args__ = (sa.UniqueConstraint("merchant_id", "external_id", name="uq_product_merchant_external"),)
+    __table_args__ = (
+        sa.UniqueConstraint("merchant_id", "external_id", name="uq_product_merchant_external"),
+        sa.Index("ix_product_merchant_created", "merchant_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchant.id", ondelete="CASCADE"), index=True)
@@ -35,4 +38,6 @@ class Product(Base):
     # SHA-256 of the embedded text: unchanged products are not embedded again.
     content_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     embedding: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    # Added to the catalog (the first import that had it): the new_products journey's "new".
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

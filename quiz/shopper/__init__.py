@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Blueprint
+from flask.blueprints import BlueprintSetupState
 from flask_babel import format_decimal, gettext
 
-from ..quiz_schema import Question
+from ..quizzes.schema import Question
 from .state import WIDGET
 
 bp = Blueprint("shopper", __name__)
@@ -51,4 +52,9 @@ def answer_text(value: object, question: Question | None = None) -> str:
     return option.label if option is not None else str(value)
 
 
-from . import confirm, privacy, views, widget  # noqa: E402,F401  (routes register on import)
+@bp.record_once
+def _install_hooks(state: BlueprintSetupState) -> None:
+    hooks.install(state.app)
+
+
+from . import confirm, contact, hooks, privacy, unsubscribe, views, widget  # noqa: E402,F401  (routes register on import)

@@ -15,8 +15,8 @@ from markupsafe import Markup, escape
 from wtforms import ValidationError
 from wtforms.csrf.core import CSRF
 
-from ..i18n import PARAMETER as LANG_PARAMETER
-from ..i18n import current_locale
+from ..platform.i18n import PARAMETER as LANG_PARAMETER
+from ..platform.i18n import current_locale
 from .state import STATE_FIELD, current_state_token, in_widget, widget_progress
 
 NOTICE_PARAMETER = "note"
@@ -61,12 +61,21 @@ def form_meta() -> dict[str, Any]:
 
 
 def _run_id() -> str:
-    """Return what binds the widget's forms: the quiz run's nonce, else the privacy link's token."""
-    slug = (request.view_args or {}).get("slug")
+    """Return what binds the widget's forms: the quiz run's nonce, else the privacy link's token.
+
+    Privacy pages name no merchant in their address; their run is the one of the link's merchant
+    (so a form of one run, say a link's confirm step, cannot be replayed into another).
+    """
+    slug = (request.view_args or {}).get("slug") or _link_merchant_slug()
     progress = widget_progress(slug) if slug else None
     if progress is not None:
         return progress.nonce
     return str((request.view_args or {}).get("token", ""))
+
+
+def _link_merchant_slug() -> str | None:
+    merchant = g.get("widget_merchant")  # set for every widget page (quiz.shopper.widget.find_merchant)
+    return str(merchant.slug) if merchant is not None else None
 
 
 def channel_name() -> str:

@@ -6,10 +6,10 @@ from flask import abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from .. import email_optin
-from ..db import get_session
-from ..i18n import current_locale
 from ..models import Merchant, Profile
+from ..platform.db import get_session
+from ..platform.i18n import current_locale
+from ..privacy import email_optin
 from . import page
 from .forms import ConfirmEmailForm, ResendForm
 

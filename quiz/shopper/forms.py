@@ -22,10 +22,18 @@ from wtforms import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget, html_params
 
-from ..answers import AnswerError, clean_answers, is_visible
-from ..i18n import N_
-from ..quiz_schema import Question, Quiz, Section
+from ..platform.i18n import N_
+from ..privacy.receipts import layered_notice
+from ..quizzes.answers import AnswerError, clean_answers, is_visible
+from ..quizzes.schema import Question, Quiz, Section
 from .channel import form_meta
+
+# Browsers offer the right keyboard and autofill for the answers with a known role.
+TEXT_INPUTS: dict[str, dict[str, str]] = {
+    "email": {"type": "email", "autocomplete": "email", "spellcheck": "false"},
+    "phone": {"type": "tel", "autocomplete": "tel"},
+    "first_name": {"autocomplete": "given-name"},
+}
 
 
 class ShopperForm(FlaskForm):
@@ -49,6 +57,9 @@ class ConsentForm(TranslatedForm):
     """The explainer's choices: three equally prominent ways to decide, nothing pre-ticked."""
 
     explainer_version = HiddenField()
+    # "1" when the shopper unfolded the notice's details before deciding, "0" when not; set by
+    # quiz.js, so empty (not known) without JavaScript. Kept with the decision for the receipt.
+    details_opened = HiddenField()
     profile = BooleanField(N_("Keep my profile"))
     email = BooleanField(N_("Email"))
     sms = BooleanField(N_("SMS"))
@@ -68,6 +79,11 @@ class ConsentForm(TranslatedForm):
             "email": bool(self.email.data),
             "sms": bool(self.sms.data),
         }
+
+    def notice_layers(self) -> dict[str, Any]:
+        """Return the layers of the notice this decision was made on, as the receipt keeps them."""
+        opened = {"1": True, "0": False}.get(self.details_opened.data or "")
+        return layered_notice(opened)
 
 
 class ConsentChangeForm(TranslatedForm):
@@ -103,6 +119,20 @@ class ResendForm(TranslatedForm):
     """Ask for a new confirmation link after one expired."""
 
     submit = SubmitField(N_("Send me a new link"))
+
+
+class ContactEmailForm(TranslatedForm):
+    """The results page's "Where should we send your picks?" for a quiz that did not ask for an address."""
+
+    email = StringField(N_("Your email address"), render_kw={**TEXT_INPUTS["email"], "maxlength": 254})
+    submit = SubmitField(N_("Send me a confirmation link"))
+
+
+class SavedLinkForm(TranslatedForm):
+    """The "saved" page's offer to email the resume link (shown with email consent)."""
+
+    email = StringField(N_("Your email address"), render_kw={**TEXT_INPUTS["email"], "maxlength": 254})
+    submit = SubmitField(N_("Email me the link"))
 
 
 class DeleteForm(TranslatedForm):
@@ -206,6 +236,33 @@ class SectionForm(ShopperForm):
                     self[qid].errors = list(messages)
             return None
 
+    def answered(self, earlier: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Return the valid answers given so far, required ones missing or not ("save and finish later").
+
+        An answer that does not pass its check (a malformed address, say) is left out, not saved
+        half-right. Returns None when the form itself expired (CSRF).
+        """
+        self.validate()
+        if self.errors.get("csrf_token"):
+            return None
+        self.form_errors.clear()
+        for field in self:
+            field.errors = []
+        given = self.answers()
+        kept: dict[str, Any] = {}
+        for question in self.section.questions:
+            try:
+                kept |= clean_answers(
+                    self.quiz,
+                    {question.id: given.get(question.id)},
+                    complete=False,
+                    questions=(question,),
+                    earlier={**earlier, **kept},
+                )
+            except AnswerError:
+                continue
+        return kept
+
 
 def section_form(quiz: Quiz, section: Section, saved: Mapping[str, Any]) -> SectionForm:
     """Return a bound form for one quiz section, pre-filled with the answers given before."""
@@ -240,7 +297,7 @@ def _field_for(question: Question) -> Field:
     if kind == "multi":
         return MultiCheckboxField(question.label, choices=choices, validate_choice=False, **kwargs)
     if kind == "text":
-        render = {"maxlength": question.max_length}
+        render: dict[str, Any] = {"maxlength": question.max_length, **TEXT_INPUTS.get(question.role or "", {})}
         if question.role == "need":
             return TextAreaField(question.label, render_kw={**render, "rows": 3}, **kwargs)
         return StringField(question.label, render_kw=render, **kwargs)

@@ -38,6 +38,7 @@ class QuizProgress:
     hidden: dict[str, str] = field(default_factory=dict)  # widget: fields the partner passes through
     theme: str | None = None  # widget: the partner's accent colour
     nonce: str = field(default_factory=lambda: secrets.token_urlsafe(12))  # binds the widget's forms
+    picks: dict[str, Any] = field(default_factory=dict)  # the finished run's items (shopping.run.picks)
 
     def first_time(self, events: list[str]) -> list[str]:
         """Return the events not yet counted in this run, and remember them as counted."""
@@ -62,6 +63,7 @@ class QuizProgress:
             "hidden": self.hidden,
             "theme": self.theme,
             "nonce": self.nonce,
+            "picks": self.picks,
         }
 
     @classmethod
@@ -81,6 +83,7 @@ class QuizProgress:
             {str(k): str(v) for k, v in (raw.get("hidden") or {}).items()},
             raw.get("theme") if isinstance(raw.get("theme"), str) else None,
             str(raw.get("nonce") or secrets.token_urlsafe(12)),
+            raw.get("picks") if isinstance(raw.get("picks"), dict) else {},
         )
 
 

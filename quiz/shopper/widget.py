@@ -12,13 +12,14 @@ from flask import abort, g, request, send_file
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from .. import merchants, partners
-from ..consent import ConsentState
-from ..db import get_session
+from .. import merchants
+from ..merchants import first_run, partners
 from ..models import Merchant
-from ..quiz_schema import Section
-from ..recommendations import RecommendationResult
-from ..subjects import read_token
+from ..platform.db import get_session
+from ..privacy.consent import ConsentState
+from ..quizzes.schema import Section
+from ..shopping.recommendations import RecommendationResult
+from ..shopping.subjects import read_token
 from . import bp, widget_bp
 from .channel import emit, keep_widget_context, template_context
 from .state import QuizProgress, save_progress, widget_progress
@@ -98,6 +99,7 @@ def start_run(merchant: Merchant) -> None:
     origin = request.args.get("origin", "")
     if not partners.allows(merchant, origin):
         abort(403, description=gettext("This site may not show this quiz."))
+    first_run.note_widget_load(merchant)  # the snippet works: a step of the merchant's first-run checklist
     hidden, problems = parse_hidden(request.args.get("hidden", ""))
     theme = theme_colour(request.args.get("theme", ""))
     run = QuizProgress(None, origin=partners.normalise_origin(origin), hidden=hidden, theme=theme)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from .detection import detect_text_format, reject_binary, source_name
 from .generic_csv import parse_generic_csv
@@ -49,29 +50,29 @@ def parse_catalog(
     if detected not in GENERIC_FORMATS:
         mapping = None
     currency = default_currency.upper()
-    drafts = _drafts(detected, data, text, mapping, currency, source)
-    return finish(drafts, format_name=detected, source=source)
+    drafts, used = _drafts(detected, data, text, mapping, currency, source)
+    return replace(finish(drafts, format_name=detected, source=source), mapping_used=used)
 
 
 def _drafts(
     format_name: str, data: bytes, text: str, mapping: Mapping[str, str] | None, currency: str, source: str
-) -> list[Draft]:
-    """Run the reader for ``format_name``."""
+) -> tuple[list[Draft], dict[str, str]]:
+    """Run the reader for ``format_name``; return its drafts and, for generic files, the mapping used."""
     if format_name == "generic_json":
         return parse_generic_json(text, mapping=mapping, default_currency=currency, source=source)
     if format_name == "google_merchant" and _is_xml(text):
-        return parse_feed(data, default_currency=currency, source=source)
+        return parse_feed(data, default_currency=currency, source=source), {}
     if _is_xml(text):
         raise CatalogFormatError(f"{source} is an XML feed, but the {format_name} format expects a CSV file.")
     table = read_csv(text)
     if not table.columns:
         raise CatalogFormatError(f"{source} has no header row.")
     if format_name == "shopify":
-        return parse_shopify(table, default_currency=currency)
+        return parse_shopify(table, default_currency=currency), {}
     if format_name == "woocommerce":
-        return parse_woocommerce(table, default_currency=currency)
+        return parse_woocommerce(table, default_currency=currency), {}
     if format_name == "google_merchant":
-        return parse_merchant_tsv(table, default_currency=currency)
+        return parse_merchant_tsv(table, default_currency=currency), {}
     return parse_generic_csv(table, mapping=mapping, default_currency=currency, source=source)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from .mapping import draft_from, resolve_fields
+from .mapping import draft_from, id_sources, resolve_fields
 from .reading import header_key
 from .results import CatalogFormatError
 from .validation import Draft
@@ -17,8 +17,11 @@ LIST_KEYS = ("products", "items")
 
 def parse_generic_json(
     text: str, *, mapping: Mapping[str, str] | None, default_currency: str, source: str
-) -> list[Draft]:
-    """Read a JSON list of products (or an object holding one under "products" or "items")."""
+) -> tuple[list[Draft], dict[str, str]]:
+    """Read a JSON list of products (or an object holding one under "products" or "items").
+
+    Also returns the mapping used: product field -> the key that fed it.
+    """
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -47,15 +50,17 @@ def parse_generic_json(
         return available.get(header_key(path))
 
     fields = resolve_fields(mapping, available, lookup, columns=list(available.values()), source=source, noun="key")
+    sources = id_sources(fields, available)
     drafts: list[Draft] = []
     for index, item in enumerate(items or [], start=1):
         if isinstance(item, dict):
-            drafts.append(draft_from(partial(value_at, item), fields, index, default_currency))
+            drafts.append(draft_from(partial(value_at, item), fields, index, default_currency, sources))
         else:
             draft = Draft(index)
             draft.problem("", f"Item {index} is not a product object.")
             drafts.append(draft)
-    return drafts
+    used = dict(fields) | {f"id_from_{name}": key for name, key in sources.items()}
+    return drafts, used
 
 
 def value_at(obj: Mapping[str, Any], path: str) -> Any:

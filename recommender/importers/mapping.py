@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..domain import FILE_FIELDS
 from .reading import category_path, first_url, is_currency, parse_available, plain_text, shorten, split_list, unique
 from .results import CatalogFormatError
 from .validation import LIST_ATTRIBUTES, Draft, attribute_key
 
 # Header names merchants commonly use for each field, in order of preference (as normalised by header_key).
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "sku", "product_id", "productid", "item_id", "external_id", "product_sku", "handle", "code"),
+    "id": ("id", "product_id", "productid", "item_id", "external_id", "handle", "code"),
     "title": ("title", "name", "product_name", "product_title", "item_name", "productname"),
     "description": ("description", "body", "body_html", "product_description", "long_description", "short_description"),
     "brand": ("brand", "vendor", "manufacturer", "brand_name"),
@@ -27,9 +29,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "materials": ("material", "materials"),
     "gender": ("gender",),
 }
-CORE_FIELDS = frozenset(
-    ("id", "title", "description", "brand", "category", "tags", "price", "currency", "url", "image_url", "available")
-)
+CORE_FIELDS = frozenset(FILE_FIELDS)
+# Without an id column, each product's id comes from the first of these it has (docs/catalog-import.md),
+# then from its product URL, then from a hash of its title and URL: the same file always gives the same ids.
+ID_SOURCES: dict[str, tuple[str, ...]] = {
+    "sku": ("sku", "variant_sku", "product_sku", "item_sku", "article_number", "item_number"),
+    "gtin": ("gtin", "ean", "upc", "barcode", "variant_barcode", "isbn", "gtin13", "ean13"),
+    "mpn": ("mpn", "manufacturer_part_number", "part_number"),
+}
 _LISTED_COLUMNS = 15
 
 Getter = Callable[[str], Any]
@@ -73,18 +80,59 @@ def resolve_fields(
         if key is not None:
             fields[name] = key
             used.add(key)
-    for required in ("title", "id"):
-        if required not in fields:
-            expected = ", ".join(SYNONYMS[required][:5])
-            raise CatalogFormatError(
-                f"{source} has no {required} {noun}: expected one of {expected} (or a mapping for '{required}'); "
-                f"its {noun}s are: {listing}."
-            )
+    if "title" not in fields:
+        expected = ", ".join(SYNONYMS["title"][:5])
+        raise CatalogFormatError(
+            f"{source} has no title {noun}: expected one of {expected} (or a mapping for 'title'); "
+            f"its {noun}s are: {listing}."
+        )
     return fields
 
 
-def draft_from(get: Getter, fields: Mapping[str, str], row: int, default_currency: str) -> Draft:
-    """Build a draft from one generic row or object, reading each field through ``get``."""
+def id_sources(fields: Mapping[str, str], available: Mapping[str, str]) -> dict[str, str]:
+    """Return the keys ids are derived from (``sku``/``gtin``/``mpn`` -> key) when no field reads the id.
+
+    Empty when the file has an id column (or a mapping for 'id').
+    """
+    if "id" in fields:
+        return {}
+    sources: dict[str, str] = {}
+    for name, synonyms in ID_SOURCES.items():
+        key = next((available[s] for s in synonyms if s in available), None)
+        if key is not None:
+            sources[name] = key
+    return sources
+
+
+def derive_id(get: Getter, sources: Mapping[str, str], title: str, url: str) -> tuple[str, str]:
+    """Return (id, origin) for a product of a file without ids: its SKU, GTIN or MPN, else a URL or title hash.
+
+    The hashes are the first 16 hex digits of SHA-256, prefixed ``url-`` (of the product URL) or
+    ``title-`` (of the title and URL joined by a newline), so the same row always gets the same id.
+    """
+    for name in ("sku", "gtin", "mpn"):
+        if name in sources and (value := as_text(get(sources[name])).strip()):
+            return value, name
+    if url:
+        return "url-" + _digest(url), "url"
+    return "title-" + _digest(f"{title}\n{url}"), "hash"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def draft_from(
+    get: Getter,
+    fields: Mapping[str, str],
+    row: int,
+    default_currency: str,
+    derived_from: Mapping[str, str] | None = None,
+) -> Draft:
+    """Build a draft from one generic row or object, reading each field through ``get``.
+
+    Without an ``id`` field the id is derived (see :func:`derive_id`) from ``derived_from``.
+    """
 
     def value(name: str) -> Any:
         return get(fields[name]) if name in fields else None
@@ -101,6 +149,8 @@ def draft_from(get: Getter, fields: Mapping[str, str], row: int, default_currenc
         url=as_text(value("url")).strip(),
         image_url=first_url(as_text(_first(value("image_url")))),
     )
+    if "id" not in fields and draft.title:
+        draft.external_id, draft.id_origin = derive_id(get, derived_from or {}, draft.title, draft.url)
     available = value("available")
     draft.available = available if isinstance(available, bool) else parse_available(as_text(available))
     draft.set_price(draft.read_price(_price_text(value("price"))))

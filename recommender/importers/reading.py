@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import nh3
+import pycountry
 
 from .results import CatalogFormatError
 
@@ -201,8 +202,6 @@ def parse_available(value: str, default: bool = True) -> bool:
 
 def is_currency(code: str) -> bool:
     """Return whether ``code`` is an ISO 4217 currency code."""
-    import pycountry
-
     return len(code) == 3 and code.isalpha() and pycountry.currencies.get(alpha_3=code.upper()) is not None
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from ..domain import ProductRecord
 from ..errors import RecommenderError
@@ -37,3 +38,8 @@ class ParsedCatalog:
     total: int
     # Ids of rows that were skipped for their problems: a full sync must not retire them.
     skipped_ids: frozenset[str] = frozenset()
+    # Things the merchant should know that kept no product out, e.g. that ids were derived.
+    warnings: tuple[str, ...] = ()
+    # Generic files: product field -> the column or key that fed it ("id_from_sku": ... when ids
+    # were derived); empty for platform exports and feeds, which have fixed columns.
+    mapping_used: Mapping[str, str] = field(default_factory=dict)

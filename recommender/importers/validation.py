@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -26,6 +27,8 @@ _ATTRIBUTE_KEYS = {
 }
 LIST_ATTRIBUTES = frozenset(_ATTRIBUTE_KEYS.values())
 _SHOWN_PROBLEMS = 3
+# How the derived-ids warning names each origin, in the order ids are derived.
+ID_ORIGIN_NAMES = {"sku": "SKU", "gtin": "GTIN", "mpn": "MPN", "url": "product URL", "hash": "hash of title and URL"}
 # Longest values a product field may hold (the database columns' sizes).
 FIELD_LIMITS = {"external_id": 200, "title": 500, "brand": 200, "category": 500, "url": 2000, "image_url": 2000}
 _FIELD_NAMES = {"external_id": "id"}
@@ -52,6 +55,8 @@ class Draft:
     image_url: str = ""
     available: bool = True
     attributes: dict[str, Any] = field(default_factory=dict)
+    # Where a derived id came from ("sku", "gtin", "mpn", "url", "hash"); empty when the file had ids.
+    id_origin: str = ""
     problems: list[RowError] = field(default_factory=list)
 
     def problem(self, field_name: str, message: str, row: int | None = None) -> None:
@@ -140,7 +145,21 @@ def finish(drafts: Sequence[Draft], *, format_name: str, source: str) -> ParsedC
         shown = "; ".join(f"row {e.row}: {e.message}" for e in errors[:_SHOWN_PROBLEMS])
         raise CatalogFormatError(f"{source} has no valid product rows: first problems: {shown}")
     kept = {r.external_id for r in records}
-    return ParsedCatalog(format_name, records, errors, len(drafts), frozenset(skipped - kept))
+    warnings = tuple(w for w in (derived_ids_warning(drafts),) if w)
+    return ParsedCatalog(format_name, records, errors, len(drafts), frozenset(skipped - kept), warnings)
+
+
+def derived_ids_warning(drafts: Sequence[Draft]) -> str:
+    """Return the warning that a file had no id column, saying where the ids came from ("" if it had one)."""
+    origins = Counter(d.id_origin for d in drafts if d.id_origin)
+    if not origins:
+        return ""
+    parts = ", ".join(f"{origins[o]} from the {ID_ORIGIN_NAMES[o]}" for o in ID_ORIGIN_NAMES if origins[o])
+    return (
+        f"The file has no id column, so product ids were derived ({parts}). Importing the file again updates "
+        "these products; a product whose SKU, GTIN, MPN or URL changes becomes a new product. "
+        "Add an id column, or map one, to choose ids yourself."
+    )
 
 
 def _scrub(draft: Draft) -> None:
@@ -172,9 +191,13 @@ def _check(draft: Draft, first_seen: dict[str, int]) -> list[RowError]:
         problems.append(RowError(draft.row, "id", "Product id is missing."))
     elif draft.external_id in first_seen:
         seen = first_seen[draft.external_id]
-        problems.append(
-            RowError(draft.row, "id", f"Duplicate id '{shorten(draft.external_id)}' (first seen on row {seen}).")
-        )
+        message = f"Duplicate id '{shorten(draft.external_id)}' (first seen on row {seen})."
+        if draft.id_origin:
+            message = (
+                f"Same derived id '{shorten(draft.external_id)}' as row {seen} (from the "
+                f"{ID_ORIGIN_NAMES[draft.id_origin]}): give one of them a SKU or an id."
+            )
+        problems.append(RowError(draft.row, "id", message))
     else:
         first_seen[draft.external_id] = draft.row
     for name, limit in FIELD_LIMITS.items():

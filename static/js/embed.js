@@ -44,6 +44,10 @@
       if (widget.dialog) widget.close();
       return;
     }
+    if (message.type === "top") {
+      toTop(widget);
+      return;
+    }
     if (EVENTS.indexOf(message.type) < 0) return;
     var data = message.data || {};
     if (message.type === "resize" && typeof data.height === "number" && data.height > 0) {
@@ -56,7 +60,45 @@
     raise(widget, message.type, data);
   }
 
+  // A new step was shown in the frame: bring its top into view, as a new page would open.
+  function toTop(widget) {
+    if (widget.dialog) {
+      widget.dialog.scrollTop = 0;
+      return;
+    }
+    var top = widget.iframe.getBoundingClientRect().top - widget.options.scrollOffset;
+    if (top >= 0 && top < window.innerHeight / 3) return; // its top is in view already
+    window.scrollTo({ top: Math.max(0, window.pageYOffset + top - widget.options.scrollOffset), behavior: "auto" });
+  }
+
+  // The dialog's look: full screen on phones, a clear backdrop, the close button always in view.
+  // A constructed style sheet, as a partner's Content-Security-Policy may refuse <style> elements.
+  var DIALOG_CSS =
+    "dialog.attune-dialog{width:min(720px,100vw - 2rem);max-width:none;max-height:calc(100vh - 2rem);padding:0;" +
+    "border:0;border-radius:12px;overflow:auto;background:#fff;}" +
+    "dialog.attune-dialog::backdrop{background:rgba(17,24,28,.72);}" +
+    "dialog.attune-dialog .attune-bar{position:sticky;top:0;z-index:1;display:flex;justify-content:flex-end;" +
+    "background:#fff;border-bottom:1px solid #d8dee3;}" +
+    "dialog.attune-dialog .attune-close{font-size:1.5rem;line-height:1;min-width:44px;min-height:44px;" +
+    "background:none;border:0;cursor:pointer;color:#1d2327;}" +
+    "@media (max-width:600px){dialog.attune-dialog{width:100vw;height:100vh;height:100dvh;max-height:none;" +
+    "margin:0;border-radius:0;inset:0;}}";
+  function addDialogStyle() {
+    if (api.styled) return;
+    api.styled = true;
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(DIALOG_CSS);
+      document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
+    } catch (e) {
+      var style = document.createElement("style");
+      style.textContent = DIALOG_CSS;
+      document.head.appendChild(style);
+    }
+  }
+
   function popup(widget, options) {
+    addDialogStyle();
     var button = document.createElement("button");
     button.type = "button";
     button.className = "attune-open";
@@ -65,14 +107,15 @@
     var dialog = document.createElement("dialog");
     dialog.className = "attune-dialog";
     dialog.setAttribute("aria-label", options.title);
-    dialog.style.cssText = "width:min(720px,100vw - 2rem);max-height:calc(100vh - 2rem);padding:0;border:0;border-radius:12px;overflow:auto;";
+    var bar = document.createElement("div");
+    bar.className = "attune-bar";
     var close = document.createElement("button");
     close.type = "button";
     close.className = "attune-close";
     close.textContent = "\u00d7";
     close.setAttribute("aria-label", options.closeText);
-    close.style.cssText = "display:block;margin:.25rem .25rem 0 auto;font-size:1.5rem;background:none;border:0;cursor:pointer;";
-    dialog.appendChild(close);
+    bar.appendChild(close);
+    dialog.appendChild(bar);
     widget.container.appendChild(button);
     widget.container.appendChild(dialog);
     widget.dialog = dialog;
@@ -104,7 +147,8 @@
       buttonText: data.buttonText || (data.locale === "es" ? "Haz el cuestionario" : "Take the quiz"),
       closeText: data.locale === "es" ? "Cerrar" : "Close",
       title: data.title || (data.locale === "es" ? "Cuestionario de productos" : "Product quiz"),
-      hidden: data.hidden || ""
+      hidden: data.hidden || "",
+      scrollOffset: parseInt(data.scrollOffset, 10) || 0
     };
     var widget = { container: container, options: options, iframe: null, dialog: null, ready: false };
     window.addEventListener("message", function (event) { onMessage(widget, event); });

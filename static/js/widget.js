@@ -5,6 +5,7 @@
   "use strict";
   var PROTOCOL = "attune";
   var VERSION = 1;
+  var FRAME_NAME = "attune-widget";
   var root = document.documentElement;
   var parentOrigin = root.getAttribute("data-parent-origin");
   var theme = root.getAttribute("data-theme");
@@ -13,6 +14,16 @@
 
   function send(type, data) {
     window.parent.postMessage({ protocol: PROTOCOL, version: VERSION, type: type, data: data || {} }, parentOrigin);
+  }
+
+  // A new step: the host scrolls its page (or its dialog) to the widget's top, never the frame;
+  // focus goes to the step's heading without scrolling anything, so a screen reader starts there.
+  function toStepTop() {
+    send("top");
+    var heading = document.querySelector("main h1");
+    if (!heading) return;
+    if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: true });
   }
 
   var lastHeight = 0;
@@ -25,6 +36,9 @@
   }
 
   send("ready"); // nothing about the page: its address may hold the shopper's privacy token
+  // window.name lives as long as the frame, across its pages: empty on the frame's first page only.
+  var laterStep = window.name === FRAME_NAME;
+  window.name = FRAME_NAME;
   var queued = document.getElementById("widget-events");
   if (queued) {
     try {
@@ -32,6 +46,7 @@
     } catch (e) { /* a page without events */ }
   }
   measure();
+  if (laterStep) toStepTop();
   if (window.ResizeObserver) new ResizeObserver(measure).observe(document.body);
   window.addEventListener("load", measure);
 

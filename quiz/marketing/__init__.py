@@ -1,0 +1,3 @@
+"""What merchants do with consented profiles: segments, taste clusters, campaign exports and the
+quiz funnel.
+"""

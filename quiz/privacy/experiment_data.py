@@ -1,0 +1,120 @@
+"""A shopper's A/B test exposures: what they bought after one, and what erasure leaves of them.
+
+An exposure holds the shopper's pseudonymous subject id, so erasure does not leave it behind. It
+cannot simply go either: a merchant reading a test's results after an erasure would see its
+shoppers, finishes and orders shrink for no reason they can see, and a two-proportion result
+would change its denominators silently. So erasure first adds the exposure to its variant's
+anonymous counts (``ErasedExposures``: how many, finished, ordered, revenue as a sum and a sum of
+squares; no subject, no time), then deletes it. The results read the counts beside the exposures
+and say the same after an erasure as before.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..models import ErasedExposures, Experiment, Exposure, Order, Profile
+from ..platform.db import get_session
+
+CENTS = Decimal("0.01")
+SQUARED_CENTS = Decimal("0.0001")
+
+
+def bought_after(*conditions: sa.ColumnElement[bool]) -> dict[int, Decimal]:
+    """Return, by exposure id, the total of the orders each exposure's shopper placed after it.
+
+    The exposures are those matching ``conditions``; an order counts when it is linked to the
+    shopper's profile, placed at or after the exposure and not cancelled. An exposure without
+    such an order is left out (no conversion).
+    """
+    rows = get_session().execute(
+        sa.select(Exposure.id, Order.total)
+        .join(Profile, sa.and_(Profile.merchant_id == Exposure.merchant_id, Profile.subject_id == Exposure.subject_id))
+        .join(Order, Order.profile_id == Profile.id)
+        .where(*conditions, Order.cancelled_at.is_(None))
+        .where(Order.placed_at >= Exposure.exposed_at)
+    )
+    bought: dict[int, Decimal] = defaultdict(Decimal)
+    for exposure_id, total in rows:
+        bought[exposure_id] += total
+    return dict(bought)
+
+
+def erased_counts(experiment_id: str) -> list[ErasedExposures]:
+    """Return the anonymous counts of the experiment's erased shoppers, one row per variant that has any."""
+    return list(get_session().scalars(sa.select(ErasedExposures).where(ErasedExposures.experiment_id == experiment_id)))
+
+
+def forget_exposures(merchant_id: int, subject_id: str) -> int:
+    """Fold the subject's exposures into their variants' anonymous counts and delete them; return how many.
+
+    Call it before the profile is deleted: what the shopper bought is read through it.
+    """
+    session = get_session()
+    mine = (Exposure.merchant_id == merchant_id, Exposure.subject_id == subject_id)
+    exposures = session.execute(
+        sa.select(Exposure.id, Exposure.experiment_id, Exposure.variant, Exposure.completed_at).where(*mine)
+    ).all()
+    if not exposures:
+        return 0
+    bought = bought_after(*mine)
+    for exposure_id, experiment_id, variant, completed_at in exposures:
+        revenue = bought.get(exposure_id, Decimal(0)).quantize(CENTS)
+        session.execute(
+            _add(
+                experiment_id,
+                variant,
+                completed=completed_at is not None,
+                converted=exposure_id in bought,
+                revenue=revenue,
+            )
+        )
+    session.execute(sa.delete(Exposure).where(*mine))
+    return len(exposures)
+
+
+def _add(experiment_id: str, variant: str, *, completed: bool, converted: bool, revenue: Decimal) -> sa.Insert:
+    """Return an upsert adding one erased shopper to the variant's counts (created with them if first)."""
+    insert = postgresql_insert if get_session().get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = ErasedExposures.__table__
+    squares = (revenue * revenue).quantize(SQUARED_CENTS)
+    added = {
+        "exposures": 1,
+        "completions": int(completed),
+        "conversions": int(converted),
+        "revenue": revenue,
+        "revenue_squares": squares,
+    }
+    statement = insert(table).values(experiment_id=experiment_id, variant=variant, **added)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.experiment_id, table.c.variant],
+        set_={name: table.c[name] + value for name, value in added.items()},
+    )
+
+
+def subject_exposures(merchant_id: int, subject_id: str) -> list[dict[str, str | None]]:
+    """Return the A/B tests a subject took part in: the test, the version shown, when, and when finished.
+
+    For the shopper's right of access (the privacy page and the JSON download): an exposure is
+    stored against the pseudonymous subject, with or without a profile.
+    """
+    rows = get_session().execute(
+        sa.select(Experiment.name, Exposure.variant, Exposure.exposed_at, Exposure.completed_at)
+        .join(Experiment, Experiment.id == Exposure.experiment_id)
+        .where(Exposure.merchant_id == merchant_id, Exposure.subject_id == subject_id)
+        .order_by(Exposure.exposed_at, Exposure.id)
+    )
+    return [
+        {
+            "test": name,
+            "variant": variant,
+            "shown_at": shown.isoformat(),
+            "finished_at": finished.isoformat() if finished else None,
+        }
+        for name, variant, shown, finished in rows
+    ]
