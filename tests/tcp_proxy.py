@@ -21,9 +21,16 @@ BUFFER = 64 * 1024
 
 
 def _reset(sock: socket.socket) -> None:
-    """Close ``sock`` with a TCP reset instead of an orderly FIN."""
+    """End ``sock`` at once, with a TCP reset when its last user lets go.
+
+    ``close()`` alone does not end a socket another thread is blocked in ``recv`` on: the kernel
+    keeps it open until that call returns, so an idle peer never learns of the cut. A database
+    backend idle in a transaction then held its row locks for good, and every request after the
+    "outage" waited on them. ``shutdown`` wakes the blocked reader and tells the peer now.
+    """
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
     sock.close()
@@ -93,8 +100,14 @@ class TcpProxy:
                 continue
             upstream.settimeout(None)
             client.settimeout(None)
-            with self._lock:
-                self._pairs.update((client, upstream))
+            with self._lock:  # a cut between the check above and here must not miss this pair
+                relayed = self._up.is_set()
+                if relayed:
+                    self._pairs.update((client, upstream))
+            if not relayed:
+                _reset(client)
+                _reset(upstream)
+                continue
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
