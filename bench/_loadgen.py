@@ -10,6 +10,12 @@ Each of ``connections`` threads keeps one HTTP/1.1 connection open and sends req
 another (bodies, if any, in turn) until ``seconds`` have passed or ``max_requests`` were sent in
 all. Prints one JSON line: requests, errors (non-2xx or failed), seconds, p50_ms, p99_ms. It
 refuses any host but a loopback address.
+
+With ``"rate": R`` in the job the load is open-loop instead: requests are sent at R per second
+on a schedule, whatever the server's answers (each on a new connection, from a pool of up to
+``max_in_flight`` threads, default 512), and each latency counts from the request's scheduled time, so
+waiting behind a slow server is measured rather than skipped. Prints counts by status (``0``: no
+answer), how many 503s carried ``Retry-After``, and p50/p99 per status.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import json
 import sys
 import threading
 import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from _common import percentile
@@ -80,5 +88,55 @@ def run_job(job: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def run_open(job: dict[str, Any]) -> dict[str, Any]:
+    """Send requests at ``job["rate"]`` per second for ``job["seconds"]``; return figures by status."""
+    host, port = str(job["host"]), int(job["port"])
+    if not ipaddress.ip_address(host).is_loopback:
+        raise ValueError(f"load is only ever sent to loopback addresses, not {host}")
+    bodies = [b.encode() for b in job.get("bodies") or []] or [None]
+    rate, seconds = float(job["rate"]), float(job["seconds"])
+    by_status: dict[int, list[float]] = defaultdict(list)
+    retry_after = [0]
+    lock = threading.Lock()
+
+    def send(scheduled: float, body: bytes | None) -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=float(job.get("timeout", 30)))
+        try:
+            conn.request(job["method"], job["path"], body=body, headers=job.get("headers", {}))
+            response = conn.getresponse()
+            response.read()
+            status, has_retry = response.status, response.getheader("Retry-After") is not None
+        except (OSError, http.client.HTTPException):
+            status, has_retry = 0, False
+        finally:
+            conn.close()
+        with lock:
+            by_status[status].append((time.perf_counter() - scheduled) * 1000)
+            retry_after[0] += status == 503 and has_retry
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=int(job.get("max_in_flight", 512))) as pool:
+        for n in range(int(rate * seconds)):
+            scheduled = started + n / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(send, scheduled, bodies[n % len(bodies)])
+    return {
+        "offered_per_s": rate,
+        "seconds": time.perf_counter() - started,
+        "statuses": {
+            str(status): {
+                "count": len(times),
+                "p50_ms": percentile(times, 50),
+                "p99_ms": percentile(times, 99),
+            }
+            for status, times in sorted(by_status.items())
+        },
+        "retry_after_503": retry_after[0],
+    }
+
+
 if __name__ == "__main__":
-    print(json.dumps(run_job(json.load(sys.stdin))))
+    job = json.load(sys.stdin)
+    print(json.dumps(run_open(job) if "rate" in job else run_job(job)))

@@ -79,20 +79,22 @@ def encode_ceiling(texts: list[str], rounds: int = 3) -> float:
     return best
 
 
-def load(port: int, token: str, texts: list[str], connections: int, seconds: float) -> dict[str, float]:
-    """Run one load level with bench/_loadgen.py in its own process; return its figures."""
+def recommendation_job(port: int, token: str, texts: list[str]) -> dict[str, Any]:
+    """Return a bench/_loadgen.py job posting ``texts`` as free-text answers to the demo's recommendations."""
     bodies = [json.dumps({"answers": {**ANSWERS, "looking_for": text}}) for text in texts]
-    job = {
+    return {
         "host": "127.0.0.1",
         "port": port,
         "method": "POST",
         "path": "/api/v1/m/demo/recommendations",
         "headers": {"Content-Type": "application/json", "Authorization": "Bearer " + token},
         "bodies": bodies,
-        "connections": connections,
-        "seconds": seconds,
         "max_requests": 1_000_000,
     }
+
+
+def run_loadgen(job: dict[str, Any]) -> dict[str, Any]:
+    """Run bench/_loadgen.py on ``job`` in its own process (the load must not share our interpreter)."""
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "_loadgen.py")],
         input=json.dumps(job),
@@ -100,9 +102,14 @@ def load(port: int, token: str, texts: list[str], connections: int, seconds: flo
         text=True,
         check=True,
         cwd=ROOT / "bench",
-        timeout=seconds + 120,
+        timeout=float(job["seconds"]) + 120,
     ).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def load(port: int, token: str, texts: list[str], connections: int, seconds: float) -> dict[str, Any]:
+    """Run one closed-loop load level: ``connections`` keep-alive shoppers for ``seconds``."""
+    return run_loadgen({**recommendation_job(port, token, texts), "connections": connections, "seconds": seconds})
 
 
 def serve_and_measure(batching: bool, levels: list[int], seconds: float, texts: list[str]) -> list[dict[str, Any]]:

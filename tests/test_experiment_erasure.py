@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from quiz.merchants import api_keys
 from quiz.models import Base, Exposure, Profile, utcnow
 from quiz.outcomes import experiments
 from quiz.platform.db import get_session, transaction
+from quiz.privacy import retention
 
 from .helpers import bearer, full_answers, grant
 
@@ -154,3 +156,32 @@ def test_a_shopper_sees_the_tests_they_took_part_in(app: Flask, client: FlaskCli
     assert "Shorter quiz" in shown and f"<td>{variant}, terminada</td>" in shown
     someone_else = grant(client, profile=True)
     assert client.get("/api/v1/me", headers=someone_else).json["experiments"] == []
+
+
+def test_retention_keeps_old_exposures_only_as_counts(app: Flask, client: FlaskClient) -> None:
+    key = _key(app)
+    arms = [{"name": "A", "weight": 1}, {"name": "B", "weight": 1}]
+    body = {"name": "Long-running", "metric": "conversion", "variants": arms}
+    exp_id = client.post("/api/v1/experiments", json=body, headers=key).json["id"]
+    client.post(f"/api/v1/experiments/{exp_id}/start", headers=key)
+    with_profiles = [_shopper(app, client, key, n, exp_id)[1] for n in range(4)]
+    anonymous = grant(client, profile=False)
+    assert client.post("/api/v1/m/demo/responses", json={"answers": full_answers()}, headers=anonymous).status_code
+    with app.app_context():
+        everyone = set(get_session().scalars(sa.select(Exposure.subject_id)))
+    (no_profile,) = everyone - set(with_profiles)
+    old = [with_profiles[0], with_profiles[1], no_profile]  # one who ordered, one who did not, one anonymous
+    before = client.get(f"/api/v1/experiments/{exp_id}", headers=key).json
+    assert sum(v["exposures"] for v in before["variants"]) == 5
+
+    with app.app_context():
+        with transaction() as session:
+            months = merchants.get_by_slug("demo").retention_months
+            backdated = utcnow() - dt.timedelta(days=31 * months + 1)
+            session.execute(sa.update(Exposure).where(Exposure.subject_id.in_(old)).values(exposed_at=backdated))
+        retention.purge()
+        kept = set(get_session().scalars(sa.select(Exposure.subject_id)))
+        assert kept == everyone - set(old), "exposures past the retention period go, recent ones stay"
+        assert _rows_holding(no_profile, ("subject_id",)) == {}, "nothing but the ledger keeps the anonymous shopper"
+    after = client.get(f"/api/v1/experiments/{exp_id}", headers=key).json
+    assert _figures(after) == _figures(before), "the old exposures are still counted, anonymously"

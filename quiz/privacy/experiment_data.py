@@ -12,6 +12,7 @@ and say the same after an erasure as before.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -55,45 +56,60 @@ def forget_exposures(merchant_id: int, subject_id: str) -> int:
 
     Call it before the profile is deleted: what the shopper bought is read through it.
     """
+    return fold_exposures(Exposure.merchant_id == merchant_id, Exposure.subject_id == subject_id)
+
+
+def fold_exposures(*conditions: sa.ColumnElement[bool]) -> int:
+    """Add the exposures matching ``conditions`` to their variants' anonymous counts, delete them; return how many.
+
+    Erasure folds one subject's exposures; retention folds those older than the merchant's period.
+    Call it before the shoppers' profiles go: what they bought is read through them.
+    """
     session = get_session()
-    mine = (Exposure.merchant_id == merchant_id, Exposure.subject_id == subject_id)
     exposures = session.execute(
-        sa.select(Exposure.id, Exposure.experiment_id, Exposure.variant, Exposure.completed_at).where(*mine)
+        sa.select(Exposure.id, Exposure.experiment_id, Exposure.variant, Exposure.completed_at).where(*conditions)
     ).all()
     if not exposures:
         return 0
-    bought = bought_after(*mine)
+    bought = bought_after(*conditions)
+    counts: dict[tuple[str, str], _Counts] = defaultdict(_Counts)
     for exposure_id, experiment_id, variant, completed_at in exposures:
-        revenue = bought.get(exposure_id, Decimal(0)).quantize(CENTS)
-        session.execute(
-            _add(
-                experiment_id,
-                variant,
-                completed=completed_at is not None,
-                converted=exposure_id in bought,
-                revenue=revenue,
-            )
-        )
-    session.execute(sa.delete(Exposure).where(*mine))
+        counts[experiment_id, variant].add(completed_at is not None, bought.get(exposure_id))
+    for (experiment_id, variant), added in counts.items():
+        session.execute(_add(experiment_id, variant, added))
+    session.execute(sa.delete(Exposure).where(*conditions))
     return len(exposures)
 
 
-def _add(experiment_id: str, variant: str, *, completed: bool, converted: bool, revenue: Decimal) -> sa.Insert:
-    """Return an upsert adding one erased shopper to the variant's counts (created with them if first)."""
+@dataclass
+class _Counts:
+    """One variant's share of the exposures being folded, as ``ErasedExposures`` adds it up."""
+
+    exposures: int = 0
+    completions: int = 0
+    conversions: int = 0
+    revenue: Decimal = Decimal(0)
+    revenue_squares: Decimal = Decimal(0)
+
+    def add(self, completed: bool, bought: Decimal | None) -> None:
+        """Count one exposure: whether it finished, and what its shopper bought after it (None: nothing)."""
+        revenue = (bought or Decimal(0)).quantize(CENTS)
+        self.exposures += 1
+        self.completions += int(completed)
+        self.conversions += int(bought is not None)
+        self.revenue += revenue
+        self.revenue_squares += (revenue * revenue).quantize(SQUARED_CENTS)
+
+
+def _add(experiment_id: str, variant: str, added: _Counts) -> sa.Insert:
+    """Return an upsert adding ``added`` to the variant's counts (created with them if first)."""
     insert = postgresql_insert if get_session().get_bind().dialect.name == "postgresql" else sqlite_insert
     table = ErasedExposures.__table__
-    squares = (revenue * revenue).quantize(SQUARED_CENTS)
-    added = {
-        "exposures": 1,
-        "completions": int(completed),
-        "conversions": int(converted),
-        "revenue": revenue,
-        "revenue_squares": squares,
-    }
-    statement = insert(table).values(experiment_id=experiment_id, variant=variant, **added)
+    values = asdict(added)
+    statement = insert(table).values(experiment_id=experiment_id, variant=variant, **values)
     return statement.on_conflict_do_update(
         index_elements=[table.c.experiment_id, table.c.variant],
-        set_={name: table.c[name] + value for name, value in added.items()},
+        set_={name: table.c[name] + value for name, value in values.items()},
     )
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..models import JourneySend, Merchant, Order, Profile, ProfileScore, ShopperEvent, utcnow
+from ..models import Exposure, JourneySend, Merchant, Order, Profile, ProfileScore, ShopperEvent, utcnow
 from ..platform.db import get_session
+from . import experiment_data
 
 DAYS_PER_MONTH = 30.44
 logger = logging.getLogger(__name__)
@@ -100,14 +101,15 @@ def forget_profiles(profiles: sa.Select[tuple[str]]) -> None:
 
 
 def purge_old(now: dt.datetime | None = None) -> int:
-    """Apply each merchant's retention to events and order links; return how many events were deleted.
+    """Apply each merchant's retention to events, order links and A/B exposures; return how many events were deleted.
 
     A profile seen again lives on, but an event older than the merchant's retention period goes,
-    and an order placed before it is unlinked, as if the profile had expired then.
+    and an order placed before it is unlinked, as if the profile had expired then. An A/B exposure
+    that old, with or without a profile, becomes its variant's anonymous counts, as at erasure.
     """
     session = get_session()
     now = now or utcnow()
-    deleted = 0
+    deleted = folded = 0
     for merchant_id, months in session.execute(sa.select(Merchant.id, Merchant.retention_months)):
         cutoff = now - dt.timedelta(days=DAYS_PER_MONTH * months)
         result = session.execute(
@@ -119,7 +121,12 @@ def purge_old(now: dt.datetime | None = None) -> int:
             .where(Order.merchant_id == merchant_id, Order.profile_id.is_not(None), Order.placed_at < cutoff)
             .values(profile_id=None, linked_by=None)
         )
-    logger.info("retention: %d events past their merchant's retention deleted", deleted)
+        folded += experiment_data.fold_exposures(Exposure.merchant_id == merchant_id, Exposure.exposed_at < cutoff)
+    logger.info(
+        "retention: %d events past their merchant's retention deleted, %d A/B exposures kept as counts only",
+        deleted,
+        folded,
+    )
     return deleted
 
 
