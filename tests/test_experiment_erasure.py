@@ -185,3 +185,30 @@ def test_retention_keeps_old_exposures_only_as_counts(app: Flask, client: FlaskC
         assert _rows_holding(no_profile, ("subject_id",)) == {}, "nothing but the ledger keeps the anonymous shopper"
     after = client.get(f"/api/v1/experiments/{exp_id}", headers=key).json
     assert _figures(after) == _figures(before), "the old exposures are still counted, anonymously"
+
+
+@pytest.mark.parametrize("how", ["withdraw profile", "profile expires"])
+def test_a_profile_that_goes_leaves_its_conversions_in_the_results(app: Flask, client: FlaskClient, how: str) -> None:
+    key = _key(app)
+    arms = [{"name": "A", "weight": 1}, {"name": "B", "weight": 1}]
+    body = {"name": "Kept", "metric": "revenue_per_visitor", "variants": arms}
+    exp_id = client.post("/api/v1/experiments", json=body, headers=key).json["id"]
+    client.post(f"/api/v1/experiments/{exp_id}/start", headers=key)
+    shoppers = [_shopper(app, client, key, n, exp_id) for n in range(4)]
+    auth, subject = shoppers[2]  # ordered (n is even)
+    before = client.get(f"/api/v1/experiments/{exp_id}", headers=key).json
+    assert sum(v["conversions"] for v in before["variants"]) == 2
+
+    if how == "withdraw profile":
+        changed = client.patch("/api/v1/me/consents", json={"purposes": {"profile": False}}, headers=auth)
+        assert changed.status_code in (200, 201), changed.json
+    else:
+        with app.app_context():
+            with transaction() as session:
+                past = utcnow() - dt.timedelta(days=1)
+                session.execute(sa.update(Profile).where(Profile.subject_id == subject).values(expires_at=past))
+            retention.purge()
+    with app.app_context():
+        assert get_session().scalar(sa.select(Profile.id).where(Profile.subject_id == subject)) is None
+    after = client.get(f"/api/v1/experiments/{exp_id}", headers=key).json
+    assert _figures(after) == _figures(before), "the shopper's purchase still counts for their variant"

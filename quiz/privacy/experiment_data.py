@@ -81,6 +81,30 @@ def fold_exposures(*conditions: sa.ColumnElement[bool]) -> int:
     return len(exposures)
 
 
+def keep_conversions(*conditions: sa.ColumnElement[bool]) -> int:
+    """Add what the shoppers of the exposures matching ``conditions`` bought to the anonymous counts; return how many.
+
+    For profiles about to go while their exposures stay (``profile`` withdrawn, a profile expired):
+    their orders are read through the profile, so without this the test would lose those
+    conversions. The exposures themselves are counted as before (the rows remain); only the
+    conversions and revenue move to the counts. Call it before the profiles are deleted.
+    """
+    bought = bought_after(*conditions)
+    if not bought:
+        return 0
+    rows = get_session().execute(
+        sa.select(Exposure.id, Exposure.experiment_id, Exposure.variant).where(Exposure.id.in_(bought))
+    )
+    variants = {exposure_id: (experiment_id, variant) for exposure_id, experiment_id, variant in rows}
+    counts: dict[tuple[str, str], _Counts] = defaultdict(_Counts)
+    for exposure_id, total in bought.items():
+        counts[variants[exposure_id]].add(False, total)
+    for (experiment_id, variant), added in counts.items():
+        added.exposures = 0  # the exposure row stays and is counted from there
+        get_session().execute(_add(experiment_id, variant, added))
+    return len(bought)
+
+
 @dataclass
 class _Counts:
     """One variant's share of the exposures being folded, as ``ErasedExposures`` adds it up."""

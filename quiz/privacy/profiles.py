@@ -12,7 +12,7 @@ import numpy as np
 import sqlalchemy as sa
 from flask import current_app
 
-from ..models import ConsentAction, ConsentRecord, IntentShift, Merchant, Profile, utcnow
+from ..models import ConsentAction, ConsentRecord, Exposure, IntentShift, Merchant, Profile, utcnow
 from ..platform.db import get_session
 from . import experiment_data, outcome_data, quiz_sessions
 from .consent import ConsentEnded, ConsentState, current_state, history, normalise, record_decision
@@ -280,7 +280,11 @@ def erase(merchant: Merchant, subject_id: str, explainer: Explainer, *, source: 
 
 
 def _delete_profile(merchant_id: int, subject_id: str) -> None:
-    """Delete the profile with its events; its orders are unlinked (the merchant keeps their totals)."""
+    """Delete the profile with its events; its orders are unlinked (the merchant keeps their totals).
+
+    What the shopper bought after an A/B exposure stays in the test's anonymous counts.
+    """
+    experiment_data.keep_conversions(Exposure.merchant_id == merchant_id, Exposure.subject_id == subject_id)
     outcome_data.forget_profiles(
         outcome_data.profile_ids(Profile.merchant_id == merchant_id, Profile.subject_id == subject_id)
     )
@@ -296,6 +300,11 @@ def purge_expired(now: dt.datetime | None = None) -> int:
     the retention period of profiles seen since go too.
     """
     expired = Profile.expires_at < (now or utcnow())
+    experiment_data.keep_conversions(
+        sa.tuple_(Exposure.merchant_id, Exposure.subject_id).in_(
+            sa.select(Profile.merchant_id, Profile.subject_id).where(expired)
+        )
+    )
     outcome_data.forget_profiles(outcome_data.profile_ids(expired))
     outcome_data.purge_old(now)
     result = get_session().execute(sa.delete(Profile).where(expired))
