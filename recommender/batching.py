@@ -131,12 +131,24 @@ class BatchingEmbedder(Embedder):
         batches_ahead = -(-self._queued_texts // self.settings.max_batch) + (1 if self._busy else 0)
         return batches_ahead * self._batch_s
 
+    def check_admission(self) -> None:
+        """Refuse now (:class:`Overloaded`) if a request arriving now would wait past the bound.
+
+        For callers with work to do before their text reaches the encoder (a request reading the
+        database first): under overload they refuse before doing any of it. ``encode`` checks again.
+        """
+        with self._lock:
+            self._refuse_past_bound()
+
+    def _refuse_past_bound(self) -> None:
+        wait_s = self._expected_wait_s()
+        if wait_s > self.settings.max_wait_s:
+            self.figures.refused += 1
+            raise Overloaded(wait_s, self.settings.max_wait_s)
+
     def _admit(self, request: _Request) -> None:
         with self._lock:
-            wait_s = self._expected_wait_s()
-            if wait_s > self.settings.max_wait_s:
-                self.figures.refused += 1
-                raise Overloaded(wait_s, self.settings.max_wait_s)
+            self._refuse_past_bound()
             self._queued_texts += len(request.texts)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="attune-encoder", daemon=True)

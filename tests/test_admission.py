@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
@@ -62,13 +63,10 @@ def test_a_shopper_past_the_database_bound_is_told_busy_and_keeps_their_answers(
     assert results.get_data(as_text=True).count('class="card"') == 12
 
 
-def test_the_api_answers_busy_when_the_encoder_queue_is_past_the_bound(
-    app: Flask, new_app: Callable[..., Flask]
-) -> None:
-    bounded = new_app(ADMISSION_WAIT_SECONDS=0.001, ENCODER_MAX_BATCH=64)
-    client = bounded.test_client()
-    auth = grant(client)
-    with bounded.app_context():
+@contextmanager
+def encoder_busy(app: Flask) -> Iterator[None]:
+    """Keep the app's one encoder thread busy with a long batch while the block runs."""
+    with app.app_context():
         embedder = get_embedder()
     embedder.encode(["warm up"])
     # A long batch keeps the one encoder thread busy for a good while (64 texts of ~250 words).
@@ -77,10 +75,22 @@ def test_the_api_answers_busy_when_the_encoder_queue_is_past_the_bound(
     worker.start()
     while embedder.expected_wait_s() == 0 and worker.is_alive():
         threading.Event().wait(0.001)
-    response = client.post(
-        "/api/v1/m/demo/recommendations", json={"answers": {"looking_for": "a warm coat"}}, headers=auth
-    )
-    worker.join(120)
+    try:
+        yield
+    finally:
+        worker.join(120)
+
+
+def test_the_api_answers_busy_when_the_encoder_queue_is_past_the_bound(
+    app: Flask, new_app: Callable[..., Flask]
+) -> None:
+    bounded = new_app(ADMISSION_WAIT_SECONDS=0.001, ENCODER_MAX_BATCH=64)
+    client = bounded.test_client()
+    auth = grant(client)
+    with encoder_busy(bounded):
+        response = client.post(
+            "/api/v1/m/demo/recommendations", json={"answers": {"looking_for": "a warm coat"}}, headers=auth
+        )
     assert response.status_code == 503, response.json
     assert int(response.headers["Retry-After"]) >= 1
     assert "busy" in response.json["error"] and "nothing was lost" in response.json["error"]
@@ -88,3 +98,28 @@ def test_the_api_answers_busy_when_the_encoder_queue_is_past_the_bound(
         "/api/v1/m/demo/recommendations", json={"answers": {"looking_for": "a warm coat"}}, headers=auth
     )
     assert again.status_code == 200 and again.json["items"], "served once the encoder is free"
+
+
+@pytest.mark.parametrize("path", ["recommendations", "responses"])
+def test_a_refusal_under_overload_reads_nothing_from_the_database(
+    app: Flask, new_app: Callable[..., Flask], path: str
+) -> None:
+    bounded = new_app(ADMISSION_WAIT_SECONDS=0.001, ENCODER_MAX_BATCH=64)
+    client = bounded.test_client()
+    auth = grant(client, profile=True)
+    statements: list[str] = []
+    with bounded.app_context():
+        engine = get_engine()
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    body = {"answers": {"looking_for": "a warm coat"}}
+    with encoder_busy(bounded):
+        sa.event.listen(engine, "before_cursor_execute", note)
+        try:
+            response = client.post(f"/api/v1/m/demo/{path}", json=body, headers=auth)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", note)
+    assert response.status_code == 503, response.json
+    assert statements == [], "refused before reading the token's consent, the merchant or the quiz"

@@ -8,6 +8,7 @@ from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from .. import merchants, quizzes
+from ..catalog.engine import refuse_when_busy
 from ..marketing import funnel
 from ..models import Merchant
 from ..outcomes import clicks, experiments
@@ -125,6 +126,7 @@ def post_consents(slug: str) -> ResponseReturnValue:
     limited=True,
 )
 @limits.recommendations
+@refuse_when_busy
 @subject_required
 def post_recommendations(slug: str) -> ResponseReturnValue:
     """Return recommendations for (possibly partial) answers; nothing is stored."""
@@ -150,6 +152,7 @@ def post_recommendations(slug: str) -> ResponseReturnValue:
     limited=True,
 )
 @limits.recommendations
+@refuse_when_busy
 @subject_required
 def post_responses(slug: str) -> ResponseReturnValue:
     """Submit a finished quiz: recommendations, plus a stored profile when consented."""
