@@ -16,7 +16,19 @@ from quiz.api import bp as api_bp
 from quiz.api.parsing import UploadClosingRequest
 from quiz.catalog import engine, jobs
 from quiz.merchants import webhooks
-from quiz.platform import body_limits, db, errors, i18n, limits, logs, metrics, nul_guard, scheduling, security
+from quiz.platform import (
+    body_limits,
+    db,
+    errors,
+    i18n,
+    limits,
+    logs,
+    metrics,
+    nul_guard,
+    queue_wait,
+    scheduling,
+    security,
+)
 from quiz.platform.config import load_config
 from quiz.platform.extensions import csrf
 from quiz.privacy import retention
@@ -46,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log records client IP addresses
     logs.init_app(app)  # first, so every later hook and log line has the request id
     metrics.init_app(app)
+    queue_wait.init_app(app)  # before any work on a request that waited too long for a thread
     body_limits.init_app(app)  # before anything reads a body: CSRF and the NUL guard read forms
     db.init_app(app)
     scheduling.init_app(app)  # background tasks: the import worker, webhook sending, the daily purge

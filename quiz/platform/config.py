@@ -87,6 +87,10 @@ DEFAULTS: dict[str, Any] = {
     # Admission control (docs/scaling.md): a request that would wait longer than this for the encoder
     # or for a database connection is answered 503 with Retry-After at once ("busy, answers kept").
     "ADMISSION_WAIT_SECONDS": 1.0,
+    # Requests one process works on at once; the rest wait for a slot, at most half the admission
+    # bound, then get 503 busy. Binding for servers that start a thread per connection (`flask run`);
+    # gunicorn's thread pool bounds its workers below this (quiz/platform/queue_wait.py).
+    "SERVING_SLOTS": 8,
     "ENCODER_BATCHING": True,  # concurrent requests' texts share model calls (recommender/batching.py)
     "ENCODER_BATCH_WINDOW_MS": 2.0,  # how long the encoder collects requests before a model call
     "ENCODER_MAX_BATCH": 32,  # most texts per shared model call
@@ -178,6 +182,7 @@ def _validate(config: Mapping[str, Any]) -> None:
         "LOGIN_DELAY_SECONDS",
         "LOGIN_DELAY_MAX",
         "ENCODER_MAX_BATCH",
+        "SERVING_SLOTS",
     ):
         value = config[key]
         if not isinstance(value, int) or value < 1:

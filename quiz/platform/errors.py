@@ -20,6 +20,7 @@ from recommender import Overloaded
 
 from . import body_limits, limits, metrics
 from .db import is_unavailable
+from .queue_wait import WaitedTooLong
 
 API_PREFIX = "/api/"
 
@@ -95,10 +96,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Overloaded)
     @app.errorhandler(PoolTimeout)
-    def busy(exc: Overloaded | PoolTimeout) -> ResponseReturnValue:
+    @app.errorhandler(WaitedTooLong)
+    def busy(exc: Overloaded | PoolTimeout | WaitedTooLong) -> ResponseReturnValue:
         # Admission control: past ADMISSION_WAIT_SECONDS of queue for the encoder or a database
-        # connection, the request is answered now rather than left waiting (docs/scaling.md).
-        resource = "encoder" if isinstance(exc, Overloaded) else "database"
+        # connection (half of it in the server's own line), the request is answered now rather
+        # than left waiting (docs/scaling.md).
+        resource = {Overloaded: "encoder", WaitedTooLong: "queue"}.get(type(exc), "database")
         metrics.count_busy(resource)
         logger.info("busy: refused at admission (%s)", resource)
         headers = {"Retry-After": str(max(1, math.ceil(float(app.config["ADMISSION_WAIT_SECONDS"]))))}

@@ -30,7 +30,9 @@ def _int_env(name: str, default: int) -> int:
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{_int_env('PORT', 8000)}"
 workers = _int_env("WEB_CONCURRENCY", 2)
 # Threads overlap database and network waits; inference itself gets INFERENCE_THREADS cores.
-worker_class = "gthread"
+# gthread, with each request's wait for a thread measured: past half the admission bound it is
+# answered 503 busy at once (quiz/platform/queue_wait.py).
+worker_class = "quiz.platform.gunicorn_worker.AdmittingThreadWorker"
 threads = _int_env("GUNICORN_THREADS", 4)
 preload_app = False
 # The first request of a worker may wait for the model (about 6.5 s cold) and an index load.

@@ -193,8 +193,8 @@ def count_catalog_cache(event: str, count: int = 1) -> None:
 
 
 def count_busy(resource: str) -> None:
-    """Record a request refused at admission because the ``encoder`` or ``database`` queue was too long."""
-    _metrics().busy.labels(resource=resource if resource in ("encoder", "database") else "other").inc()
+    """Record a request refused at admission: the ``encoder``, ``database`` or server thread ``queue`` was too long."""
+    _metrics().busy.labels(resource=resource if resource in ("encoder", "database", "queue") else "other").inc()
 
 
 def mark_worker_dead(pid: int) -> None:
