@@ -242,7 +242,9 @@ def run(shape: str, rounds: int) -> tuple[list[str], bool]:
                 print(f"{name:<40} {status!s:>18} {elapsed:8.1f} {peaks[name]:19.1f} MiB  {shown}{note}")
             (statuses, during, after), parallel_peak = peak_of(pid, lambda: burst(port, worst))
             healthy = bool(during) and all(s == 200 for s in during) and after == [200, 200, 200]
-            met = healthy and all(s == 400 for s in statuses)
+            # 400 refused by the guard, or 503 busy: admission control answers what waited past half
+            # its bound for one of the worker's threads (quiz/platform/queue_wait.py) without reading it.
+            met = healthy and all(s in (400, 503) for s in statuses) and 400 in statuses
             ok = ok and met
             final = memory(pid)["VmRSS"]
             print(
