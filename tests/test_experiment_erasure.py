@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from quiz import merchants
 from quiz.merchants import api_keys
-from quiz.models import Base, Exposure, Profile, utcnow
+from quiz.models import Base, Exposure, Order, Profile, utcnow
 from quiz.outcomes import experiments
 from quiz.platform.db import get_session, transaction
 from quiz.privacy import retention
@@ -179,6 +179,9 @@ def test_retention_keeps_old_exposures_only_as_counts(app: Flask, client: FlaskC
             months = merchants.get_by_slug("demo").retention_months
             backdated = utcnow() - dt.timedelta(days=31 * months + 1)
             session.execute(sa.update(Exposure).where(Exposure.subject_id.in_(old)).values(exposed_at=backdated))
+            # The one who ordered did so the next day: that order is past the period too (it gets unlinked).
+            bought_then = backdated + dt.timedelta(days=1)
+            session.execute(sa.update(Order).where(Order.order_id == "E-0").values(placed_at=bought_then))
         retention.purge()
         kept = set(get_session().scalars(sa.select(Exposure.subject_id)))
         assert kept == everyone - set(old), "exposures past the retention period go, recent ones stay"

@@ -63,8 +63,29 @@ def fold_exposures(*conditions: sa.ColumnElement[bool]) -> int:
     """Add the exposures matching ``conditions`` to their variants' anonymous counts, delete them; return how many.
 
     Erasure folds one subject's exposures; retention folds those older than the merchant's period.
-    Call it before the shoppers' profiles go: what they bought is read through them.
+    Call it before the shoppers' profiles go and their orders are unlinked: what they bought is
+    read through them.
     """
+    folded = _store_counts(conditions, exposures_too=True)
+    if folded:
+        get_session().execute(sa.delete(Exposure).where(*conditions))
+    return folded
+
+
+def keep_conversions(*conditions: sa.ColumnElement[bool]) -> int:
+    """Add what the shoppers of the exposures matching ``conditions`` bought to the anonymous counts.
+
+    For profiles about to go while their exposures stay (``profile`` withdrawn, a profile expired):
+    their orders are read through the profile, so without this the test would lose those
+    conversions. The exposures themselves are counted as before (the rows remain); only the
+    conversions and revenue move to the counts. Call it before the profiles are deleted. Returns
+    how many exposures matched.
+    """
+    return _store_counts(conditions, exposures_too=False)
+
+
+def _store_counts(conditions: tuple[sa.ColumnElement[bool], ...], *, exposures_too: bool) -> int:
+    """Add the matching exposures' purchases (and, if ``exposures_too``, the exposures) to the counts."""
     session = get_session()
     exposures = session.execute(
         sa.select(Exposure.id, Exposure.experiment_id, Exposure.variant, Exposure.completed_at).where(*conditions)
@@ -74,35 +95,15 @@ def fold_exposures(*conditions: sa.ColumnElement[bool]) -> int:
     bought = bought_after(*conditions)
     counts: dict[tuple[str, str], _Counts] = defaultdict(_Counts)
     for exposure_id, experiment_id, variant, completed_at in exposures:
-        counts[experiment_id, variant].add(completed_at is not None, bought.get(exposure_id))
+        variant_counts = counts[experiment_id, variant]
+        if exposures_too:
+            variant_counts.exposed(finished=completed_at is not None)
+        if exposure_id in bought:
+            variant_counts.bought(bought[exposure_id])
     for (experiment_id, variant), added in counts.items():
-        session.execute(_add(experiment_id, variant, added))
-    session.execute(sa.delete(Exposure).where(*conditions))
+        if added != _Counts():
+            session.execute(_add(experiment_id, variant, added))
     return len(exposures)
-
-
-def keep_conversions(*conditions: sa.ColumnElement[bool]) -> int:
-    """Add what the shoppers of the exposures matching ``conditions`` bought to the anonymous counts; return how many.
-
-    For profiles about to go while their exposures stay (``profile`` withdrawn, a profile expired):
-    their orders are read through the profile, so without this the test would lose those
-    conversions. The exposures themselves are counted as before (the rows remain); only the
-    conversions and revenue move to the counts. Call it before the profiles are deleted.
-    """
-    bought = bought_after(*conditions)
-    if not bought:
-        return 0
-    rows = get_session().execute(
-        sa.select(Exposure.id, Exposure.experiment_id, Exposure.variant).where(Exposure.id.in_(bought))
-    )
-    variants = {exposure_id: (experiment_id, variant) for exposure_id, experiment_id, variant in rows}
-    counts: dict[tuple[str, str], _Counts] = defaultdict(_Counts)
-    for exposure_id, total in bought.items():
-        counts[variants[exposure_id]].add(False, total)
-    for (experiment_id, variant), added in counts.items():
-        added.exposures = 0  # the exposure row stays and is counted from there
-        get_session().execute(_add(experiment_id, variant, added))
-    return len(bought)
 
 
 @dataclass
@@ -115,12 +116,15 @@ class _Counts:
     revenue: Decimal = Decimal(0)
     revenue_squares: Decimal = Decimal(0)
 
-    def add(self, completed: bool, bought: Decimal | None) -> None:
-        """Count one exposure: whether it finished, and what its shopper bought after it (None: nothing)."""
-        revenue = (bought or Decimal(0)).quantize(CENTS)
+    def exposed(self, finished: bool) -> None:
+        """Count one exposure, and whether its shopper finished the quiz."""
         self.exposures += 1
-        self.completions += int(completed)
-        self.conversions += int(bought is not None)
+        self.completions += int(finished)
+
+    def bought(self, total: Decimal) -> None:
+        """Count one exposure's shopper as converted, with what they bought after it."""
+        revenue = total.quantize(CENTS)
+        self.conversions += 1
         self.revenue += revenue
         self.revenue_squares += (revenue * revenue).quantize(SQUARED_CENTS)
 

@@ -112,6 +112,8 @@ def purge_old(now: dt.datetime | None = None) -> int:
     deleted = folded = 0
     for merchant_id, months in session.execute(sa.select(Merchant.id, Merchant.retention_months)):
         cutoff = now - dt.timedelta(days=DAYS_PER_MONTH * months)
+        # First, while the orders that old are still linked: what was bought after an exposure counts.
+        folded += experiment_data.fold_exposures(Exposure.merchant_id == merchant_id, Exposure.exposed_at < cutoff)
         result = session.execute(
             sa.delete(ShopperEvent).where(ShopperEvent.merchant_id == merchant_id, ShopperEvent.occurred_at < cutoff)
         )
@@ -121,7 +123,6 @@ def purge_old(now: dt.datetime | None = None) -> int:
             .where(Order.merchant_id == merchant_id, Order.profile_id.is_not(None), Order.placed_at < cutoff)
             .values(profile_id=None, linked_by=None)
         )
-        folded += experiment_data.fold_exposures(Exposure.merchant_id == merchant_id, Exposure.exposed_at < cutoff)
     logger.info(
         "retention: %d events past their merchant's retention deleted, %d A/B exposures kept as counts only",
         deleted,
