@@ -161,6 +161,12 @@ class Embedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def check_admission(self) -> None:
+        """Refuse now if a text sent now would wait too long; a plain embedder never refuses.
+
+        :class:`~recommender.batching.BatchingEmbedder` overrides it with its admission bound.
+        """
+
     def encode_cached(self, texts: Sequence[str]) -> np.ndarray:
         """Like :meth:`encode`, but remember each text's vector for later calls."""
         return self._cache.encode(texts, self.encode)

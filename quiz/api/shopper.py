@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from .. import merchants, quizzes
-from ..catalog.engine import refuse_when_busy
+from ..catalog.engine import get_embedder
 from ..marketing import funnel
 from ..models import Merchant
 from ..outcomes import clicks, experiments
@@ -117,6 +119,21 @@ def post_consents(slug: str) -> ResponseReturnValue:
     return jsonify({"subject_token": token, "purposes": record.purposes, "explainer_version": explainer.version}), 201
 
 
+def _refuse_when_busy(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    """Answer 503 busy at once, past the encoder's admission bound, before the view reads anything.
+
+    Token, consent, merchant and quiz are all database reads: under overload a refusal skips them
+    and leaves the CPU to the requests let in (the encoder checks again when the text is queued).
+    """
+
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        get_embedder().check_admission()
+        return view(*args, **kwargs)
+
+    return checked
+
+
 @bp.post("/m/<slug>/recommendations")
 @documented(
     "Recommendations for (partial) answers",
@@ -126,7 +143,7 @@ def post_consents(slug: str) -> ResponseReturnValue:
     limited=True,
 )
 @limits.recommendations
-@refuse_when_busy
+@_refuse_when_busy
 @subject_required
 def post_recommendations(slug: str) -> ResponseReturnValue:
     """Return recommendations for (possibly partial) answers; nothing is stored."""
@@ -152,7 +169,7 @@ def post_recommendations(slug: str) -> ResponseReturnValue:
     limited=True,
 )
 @limits.recommendations
-@refuse_when_busy
+@_refuse_when_busy
 @subject_required
 def post_responses(slug: str) -> ResponseReturnValue:
     """Submit a finished quiz: recommendations, plus a stored profile when consented."""

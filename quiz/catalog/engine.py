@@ -13,18 +13,16 @@ serving meanwhile, and with none loaded shoppers get :class:`CatalogNotReady` (a
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.typing import ResponseReturnValue
 
 from recommender import (
     PRODUCT_FIELDS,
@@ -168,23 +166,6 @@ def _state() -> SearchState:
 def get_embedder() -> Embedder:
     """Return the app's main embedder (English text, profiles and taste clusters)."""
     return _state().embedder
-
-
-def refuse_when_busy(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
-    """Decorate a view that encodes a shopper's text: refused at once (503 busy) past the admission bound.
-
-    The check comes before the view reads anything (token, consent, merchant, quiz), so under
-    overload a refusal costs next to nothing and leaves the CPU to the requests let in.
-    """
-
-    @functools.wraps(view)
-    def checked(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-        embedder = _state().embedder
-        if isinstance(embedder, BatchingEmbedder):
-            embedder.check_admission()
-        return view(*args, **kwargs)
-
-    return checked
 
 
 def get_encoders() -> Encoders:

@@ -46,7 +46,7 @@ def waited_s() -> float | None:
     return getattr(_local, "waited_s", None)
 
 
-def refuse_after_long_wait() -> None:
+def admit_or_refuse() -> None:
     """Refuse (:class:`WaitedTooLong`) a request that waited past half the admission bound, else take a slot."""
     if request.path.startswith(UNGATED):
         return
@@ -68,5 +68,5 @@ def _give_back_slot(_exc: BaseException | None) -> None:
 def init_app(app: Flask) -> None:
     """Check each request's wait in line, and take a serving slot, before any other work on it."""
     app.extensions[EXTENSION] = threading.BoundedSemaphore(int(app.config["SERVING_SLOTS"]))
-    app.before_request(refuse_after_long_wait)
+    app.before_request(admit_or_refuse)
     app.teardown_request(_give_back_slot)
