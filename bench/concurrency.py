@@ -28,7 +28,6 @@ from typing import Any
 from _common import (
     ROOT,
     free_port,
-    http,
     machine_summary,
     needs,
     record_run,
@@ -36,10 +35,8 @@ from _common import (
     subject_token,
     throwaway_instance,
     today,
-    wait_for_recommendation,
-    wait_until,
 )
-from load_test import POSTGRES_ADMIN_URL, POSTGRES_BASE, run_sql, start_production
+from load_test import POSTGRES_ADMIN_URL, POSTGRES_BASE, run_sql, start_production, wait_until_serving
 
 DOC_KEY = "concurrency"
 DOC_HEADING = "Concurrent shoppers and encoder batching (`bench/concurrency.py`)"
@@ -127,12 +124,7 @@ def serve_and_measure(batching: bool, levels: list[int], seconds: float, texts: 
         finally:
             os.environ.pop("ATTUNE_ENCODER_BATCHING", None)
         try:
-            try:
-                wait_until(lambda: http("GET", f"{base}/healthz")[0] == 200, timeout=300, interval=0.2)
-                wait_for_recommendation(base, timeout=300)
-            except TimeoutError:
-                sys.stderr.write(log.read_text(errors="replace")[-3000:])
-                raise
+            wait_until_serving(base, log)
             token = subject_token(base)
             load(port, token, texts, 2, 2)  # both workers warm
             for level in levels:

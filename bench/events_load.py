@@ -47,10 +47,8 @@ from _common import (
     throwaway_instance,
     today,
     verdict,
-    wait_for_recommendation,
-    wait_until,
 )
-from load_test import POSTGRES_ADMIN_URL, POSTGRES_BASE, run_sql, start_embedded, start_production
+from load_test import POSTGRES_ADMIN_URL, POSTGRES_BASE, run_sql, start_embedded, start_production, wait_until_serving
 
 ANSWERS = {
     "age_band": "25-34",
@@ -265,12 +263,7 @@ def run(backend: str, shoppers: int, seconds: float, connections: int, think: fl
             database_url = f"sqlite:///{instance}/bench.sqlite3"
             server = start_embedded(instance, port, log)
         try:
-            try:
-                wait_until(lambda: http("GET", f"{base}/healthz")[0] == 200, timeout=300, interval=0.2)
-                wait_for_recommendation(base, timeout=300)
-            except TimeoutError:
-                sys.stderr.write(log.read_text(errors="replace")[-3000:])
-                raise
+            wait_until_serving(base, log)
             print(f"{backend}: preparing {shoppers} shoppers (consent with profile, quiz finished)...", flush=True)
             with ThreadPoolExecutor(max_workers=8) as pool:
                 prepared = list(pool.map(lambda _: make_shopper(base), range(shoppers)))

@@ -149,6 +149,16 @@ def start_embedded(instance: Path, port: int, log: Path) -> subprocess.Popen[byt
     return start_server(instance, port, log=log)
 
 
+def wait_until_serving(base: str, log: Path, timeout: float = 300) -> None:
+    """Wait until the server at ``base`` is healthy and recommends; on a timeout, show its log's tail."""
+    try:
+        wait_until(lambda: http("GET", f"{base}/healthz")[0] == 200, timeout=timeout, interval=0.2)
+        wait_for_recommendation(base, timeout=timeout)
+    except TimeoutError:
+        sys.stderr.write(log.read_text(errors="replace")[-3000:])
+        raise
+
+
 def demo_api_key(env: dict[str, str]) -> str:
     """Issue an API key of the demo merchant in the server's database; return it."""
     code = (
@@ -322,12 +332,7 @@ def run(backend: str, users: int, seconds: int, import_products: int) -> Outcome
             server = start_embedded(instance, port, log)
             env = instance_env(instance)
         try:
-            try:
-                wait_until(lambda: http("GET", f"{base}/healthz")[0] == 200, timeout=240, interval=0.2)
-                wait_for_recommendation(base, timeout=240)
-            except TimeoutError:
-                sys.stderr.write(log.read_text(errors="replace")[-3000:])
-                raise
+            wait_until_serving(base, log, timeout=240)
             key = demo_api_key(env)
             from _common import subject_token
 

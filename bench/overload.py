@@ -25,7 +25,6 @@ from typing import Any
 
 from _common import (
     free_port,
-    http,
     machine_summary,
     needs,
     record_run,
@@ -33,11 +32,9 @@ from _common import (
     subject_token,
     throwaway_instance,
     today,
-    wait_for_recommendation,
-    wait_until,
 )
 from concurrency import recommendation_job, run_loadgen
-from load_test import POSTGRES_ADMIN_URL, POSTGRES_BASE, run_sql, start_embedded, start_production
+from load_test import POSTGRES_ADMIN_URL, POSTGRES_BASE, run_sql, start_embedded, start_production, wait_until_serving
 
 SUSTAINED_CONNECTIONS = 32
 INSIDE_P99_MS = 1000.0
@@ -77,12 +74,7 @@ def measure(shape: str, seconds: float, factor: float, texts: list[str]) -> dict
         else:
             server = start_embedded(instance, port, log)
         try:
-            try:
-                wait_until(lambda: http("GET", f"{base}/healthz")[0] == 200, timeout=300, interval=0.2)
-                wait_for_recommendation(base, timeout=300)
-            except TimeoutError:
-                sys.stderr.write(log.read_text(errors="replace")[-3000:])
-                raise
+            wait_until_serving(base, log)
             job = recommendation_job(port, subject_token(base), texts)
             run_loadgen({**job, "connections": 2, "seconds": 2})  # every worker warm
             closed = run_loadgen({**job, "connections": SUSTAINED_CONNECTIONS, "seconds": seconds})
